@@ -1,0 +1,177 @@
+"""Whole-body inverse kinematics: damped least squares on MuJoCo Jacobians.
+
+Position targets for sites (hands, feet, ...), a posture prior in the null space, joint limits,
+and (optionally) contact avoidance: every contact deeper than `penetration_tol` adds a row that
+pushes its contact point back out along the contact normal. Used to spawn the climber in its start
+stance and by the scripted climber to plan reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mujoco
+import numpy as np
+
+
+@dataclass
+class SiteTarget:
+    """Put `site` (id) at `pos` (world, metres) with importance `weight`."""
+
+    site: int
+    pos: np.ndarray
+    weight: float = 1.0
+
+
+@dataclass
+class IKConfig:
+    """Solver settings."""
+
+    iterations: int = 60
+    """Maximum Gauss-Newton iterations."""
+    damping: float = 1e-3
+    """Levenberg-Marquardt damping (m^2)."""
+    posture_weight: float = 0.05
+    """Weight of the pull toward the posture prior, per hinge (dimensionless vs. metres)."""
+    root_posture_weight: float = 0.0
+    """Weight of the pull toward the prior's root position/orientation (0 = free root)."""
+    max_step: float = 0.25
+    """Largest joint step per iteration (rad or m), for robustness far from the solution."""
+    tolerance: float = 1e-3
+    """Stop when every target is within this distance (m)."""
+    avoid_contacts: bool = True
+    """Push penetrating humanoid geoms out of the scene (and of each other)."""
+    penetration_tol: float = 0.005
+    """Contacts shallower than this (m) are allowed."""
+    contact_weight: float = 2.0
+    """Weight of a contact-avoidance row relative to a unit-weight target."""
+    dof_mask: np.ndarray | None = field(default=None, repr=False)
+    """(nv,) bool: which dofs may move (None: all)."""
+
+    def __post_init__(self) -> None:
+        if self.iterations < 1 or self.damping <= 0 or self.max_step <= 0:
+            raise ValueError(
+                f"IKConfig: iterations >= 1, damping > 0 and max_step > 0 required, got {self}"
+            )
+
+
+@dataclass
+class IKResult:
+    """Solution and how good it is."""
+
+    qpos: np.ndarray
+    errors: np.ndarray  # (n_targets,) final distances, metres
+    max_penetration: float  # metres, deepest remaining contact
+    iterations: int
+
+    @property
+    def converged(self) -> bool:
+        """All targets reached within 1 cm and no contact deeper than 1 cm."""
+        return bool((self.errors < 0.01).all() and self.max_penetration < 0.01)
+
+
+def solve_ik(
+    model: mujoco.MjModel,
+    data: mujoco.MjData,
+    targets: list[SiteTarget],
+    posture: np.ndarray | None = None,
+    config: IKConfig | None = None,
+    humanoid_geoms: np.ndarray | None = None,
+) -> IKResult:
+    """Move data.qpos to meet the site targets; returns the solution (data holds it too).
+
+    posture: (nq,) prior configuration (default: the starting qpos). humanoid_geoms: geom ids
+    whose contacts should be resolved (default: every non-world-body geom).
+    """
+    cfg = config or IKConfig()
+    nv = model.nv
+    q_prior = data.qpos.copy() if posture is None else np.asarray(posture, dtype=np.float64).copy()
+    mask = np.ones(nv, bool) if cfg.dof_mask is None else np.asarray(cfg.dof_mask, bool)
+    limited = model.jnt_limited.astype(bool) & (model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE)
+    lim_q = model.jnt_qposadr[limited]
+    lim_lo, lim_hi = model.jnt_range[limited, 0], model.jnt_range[limited, 1]
+    hinge = model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE
+    hinge_q, hinge_v = model.jnt_qposadr[hinge], model.jnt_dofadr[hinge]
+    free = model.jnt_type == mujoco.mjtJoint.mjJNT_FREE
+    free_v = (
+        np.concatenate([np.arange(a, a + 6) for a in model.jnt_dofadr[free]])
+        if free.any()
+        else np.zeros(0, int)
+    )
+    own = humanoid_geoms if humanoid_geoms is not None else np.flatnonzero(model.geom_bodyid > 0)
+    own_set = np.zeros(model.ngeom, bool)
+    own_set[own] = True
+    jacp = np.zeros((3, nv))
+    errors = np.zeros(len(targets))
+    penetration = 0.0
+    it = 0
+    while it < cfg.iterations:
+        it += 1
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        rows, rhs = [], []
+        for k, t in enumerate(targets):
+            mujoco.mj_jacSite(model, data, jacp, None, t.site)
+            e = np.asarray(t.pos) - data.site_xpos[t.site]
+            errors[k] = np.linalg.norm(e)
+            rows.append(t.weight * jacp.copy())
+            rhs.append(t.weight * e)
+        penetration = 0.0
+        if cfg.avoid_contacts:
+            mujoco.mj_collision(model, data)
+            penetration = _contact_rows(model, data, own_set, cfg, rows, rhs)
+        if errors.max(initial=0.0) < cfg.tolerance and penetration < cfg.penetration_tol:
+            break
+        J = np.concatenate(rows)[:, mask] if rows else np.zeros((0, mask.sum()))
+        b = np.concatenate(rhs) if rhs else np.zeros(0)
+        # posture prior: weighted pull of hinges (and optionally the root) toward q_prior
+        reg = np.zeros(nv)
+        reg[hinge_v] = cfg.posture_weight
+        reg[free_v] = cfg.root_posture_weight
+        pull = np.zeros(nv)
+        pull[hinge_v] = cfg.posture_weight * (q_prior[hinge_q] - data.qpos[hinge_q])
+        if cfg.root_posture_weight > 0 and free.any():
+            dq_root = np.zeros(nv)
+            mujoco.mj_differentiatePos(model, dq_root, 1.0, data.qpos, q_prior)
+            pull[free_v] = cfg.root_posture_weight * dq_root[free_v]
+        reg, pull = reg[mask], pull[mask]
+        A = J.T @ J + np.diag(reg**2 + cfg.damping)
+        dq_m = np.linalg.solve(A, J.T @ b + reg * pull)
+        step = np.abs(dq_m).max(initial=0.0)
+        if step > cfg.max_step:
+            dq_m *= cfg.max_step / step
+        dq = np.zeros(nv)
+        dq[mask] = dq_m
+        mujoco.mj_integratePos(model, data.qpos, dq, 1.0)
+        data.qpos[lim_q] = np.clip(data.qpos[lim_q], lim_lo, lim_hi)
+    mujoco.mj_kinematics(model, data)
+    for k, t in enumerate(targets):
+        errors[k] = np.linalg.norm(np.asarray(t.pos) - data.site_xpos[t.site])
+    return IKResult(
+        qpos=data.qpos.copy(),
+        errors=errors.copy(),
+        max_penetration=float(penetration),
+        iterations=it,
+    )
+
+
+def _contact_rows(model, data, own_set, cfg: IKConfig, rows: list, rhs: list) -> float:
+    """Append one row per penetrating contact of our geoms; returns the deepest penetration."""
+    deepest = 0.0
+    jacp1 = np.zeros((3, model.nv))
+    jacp2 = np.zeros((3, model.nv))
+    for c in data.contact[: data.ncon]:
+        depth = -c.dist
+        if depth <= cfg.penetration_tol:
+            continue
+        g1, g2 = c.geom1, c.geom2
+        if not (own_set[g1] or own_set[g2]):
+            continue
+        deepest = max(deepest, depth)
+        n = c.frame[:3]  # normal points from geom1 to geom2
+        # separate the two contact points along the normal: d(dist) = n . (J2 - J1) dq
+        mujoco.mj_jac(model, data, jacp1, None, c.pos, model.geom_bodyid[g1])
+        mujoco.mj_jac(model, data, jacp2, None, c.pos, model.geom_bodyid[g2])
+        rows.append(cfg.contact_weight * (n @ (jacp2 - jacp1))[None])
+        rhs.append(np.array([cfg.contact_weight * (depth - 0.5 * cfg.penetration_tol)]))
+    return deepest

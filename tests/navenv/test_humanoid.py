@@ -1,0 +1,158 @@
+"""The MuJoCo humanoid: structure, FK equivalence with the body model, ranges, tracking."""
+
+import mujoco
+import numpy as np
+import pytest
+
+from navenv.body import SMPL_JOINT_NAMES, Motion, Skeleton, forward_kinematics
+from navenv.body.rotations import axis_angle_to_matrix, euler_xyz_to_matrix
+from navenv.humanoid import (
+    HumanoidIndex,
+    build_humanoid,
+    joint_angles,
+    motion_from_qpos,
+    names,
+    set_pose,
+)
+from navenv.humanoid.tables import joint_range_deg
+from navenv.humanoid.tracking import add_floor, track_motion
+
+
+def compiled(skeleton=None):
+    spec = build_humanoid(skeleton or Skeleton.builtin())
+    model = spec.compile()
+    return model, mujoco.MjData(model)
+
+
+def random_motion(t=16, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return Motion(
+        fps=30.0,
+        transl=rng.normal(size=(t, 3)),
+        global_orient=axis_angle_to_matrix(rng.normal(size=(t, 3))),
+        body_pose=axis_angle_to_matrix(rng.normal(size=(t, 23, 3)) * scale),
+        betas=np.zeros(10),
+    )
+
+
+def test_structure_matches_smpl():
+    model, _ = compiled()
+    # MuJoCo numbers bodies depth-first; HumanoidIndex gives them back in SMPL order by name
+    idx = HumanoidIndex.from_model(model)
+    assert model.nbody == 25
+    assert [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) for b in idx.bodies] == list(
+        SMPL_JOINT_NAMES
+    )
+    assert model.nq == 7 + 69 and model.nv == 6 + 69 and model.nu == 69
+    assert [
+        mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, a) for a in idx.actuators
+    ] == list(names.ACTUATOR_NAMES)
+    for limb in names.LIMBS:
+        assert mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, names.GRIP_SITES[limb]) >= 0
+    assert idx.ego_camera >= 0
+
+
+@pytest.mark.parametrize(
+    "betas", [None, np.full(10, 2.0), np.array([1.0, -2, 0.5, 0, 0, 0, 0, 0, 0, 0])]
+)
+def test_forward_kinematics_equals_mujoco(betas):
+    skeleton = Skeleton.builtin(betas)
+    model, data = compiled(skeleton)
+    idx = HumanoidIndex.from_model(model)
+    motion = random_motion(seed=3)
+    fk = forward_kinematics(skeleton, motion)
+    angles = joint_angles(motion)
+    for t in range(len(motion)):
+        set_pose(model, data, motion, t, skeleton, idx, angles)
+        np.testing.assert_allclose(data.xpos[idx.bodies], fk[t], atol=1e-6)
+        np.testing.assert_allclose(
+            data.xmat[idx.bodies[0]].reshape(3, 3), motion.global_orient[t], atol=1e-9
+        )
+
+
+def test_joint_angles_reproduce_rotations_and_qpos_round_trips():
+    motion = random_motion(seed=1)
+    model, data = compiled()
+    idx = HumanoidIndex.from_model(model)
+    angles = joint_angles(motion, idx.hinge_range)
+    np.testing.assert_allclose(
+        euler_xyz_to_matrix(angles.reshape(-1, 23, 3)),
+        motion.body_pose.reshape(-1, 23, 3, 3),
+        atol=1e-9,
+    )
+    qpos = []
+    for t in range(len(motion)):
+        set_pose(model, data, motion, t, Skeleton.builtin(), idx, angles)
+        qpos.append(data.qpos.copy())
+    back = motion_from_qpos(np.array(qpos), idx, Skeleton.builtin(), motion.fps)
+    np.testing.assert_allclose(back.body_pose, motion.body_pose, atol=1e-9)
+    np.testing.assert_allclose(back.transl, motion.transl, atol=1e-12)
+
+
+def test_joint_angles_are_continuous():
+    # a slow full turn of one joint must not jump by 2 pi between frames
+    t = np.linspace(0, 2 * np.pi, 90)
+    bp = np.zeros((90, 23, 3))
+    bp[:, 15, 0] = t  # left shoulder twist through a full turn
+    m = Motion(
+        30.0,
+        np.zeros((90, 3)),
+        np.tile(np.eye(3), (90, 1, 1)),
+        axis_angle_to_matrix(bp),
+        np.zeros(10),
+    )
+    angles = joint_angles(m)
+    assert np.abs(np.diff(angles, axis=0)).max() < 0.2
+
+
+@pytest.mark.parametrize("beta", [-3.0, -1.5, 0.0, 1.5, 3.0])
+def test_compiles_over_beta_range(beta):
+    skeleton = Skeleton.builtin(np.full(10, beta))
+    model, data = compiled(skeleton)
+    mass = model.body_subtreemass[1]
+    assert 15 < mass < 250
+    mujoco.mj_forward(model, data)
+    assert data.ncon == 0  # no self-contact in the rest pose
+
+
+def test_mass_and_ranges_are_human():
+    model, _ = compiled()
+    assert 60 < model.body_subtreemass[1] < 85  # 1.70 m adult
+    kx, ky, _ = joint_range_deg("left_knee")
+    assert kx[1] >= 130 and ky[1] <= 10
+    # right side mirrors the left in y and z
+    assert joint_range_deg("right_shoulder")[1] == tuple(
+        -v for v in reversed(joint_range_deg("left_shoulder")[1])
+    )
+
+
+def test_pd_standing_with_floor_is_stable():
+    spec = build_humanoid()
+    add_floor(spec)
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    idx = HumanoidIndex.from_model(model)
+    data.qpos[idx.root_qpos] = [0, 0, Skeleton.builtin().offsets[0][2] + 0.002, 1, 0, 0, 0]
+    for _ in range(480):
+        mujoco.mj_step(model, data)
+    assert np.isfinite(data.qpos).all()
+    assert data.qpos[2] > 0.8  # still upright after one second
+
+
+def test_tracking_synthetic_motion_low_error_and_assist():
+    n = 60
+    t = np.arange(n) / 30.0
+    bp = np.zeros((n, 23, 3))
+    bp[:, 15, 1] = 1.2 + 0.3 * np.sin(2 * np.pi * t)  # left arm waves at the side
+    bp[:, 16, 1] = -1.2
+    bp[:, 17, 2] = -0.5 * (1 + np.sin(2 * np.pi * t))  # left elbow bends
+    m = Motion(
+        30.0,
+        np.zeros((n, 3)),
+        np.tile(np.eye(3), (n, 1, 1)),
+        axis_angle_to_matrix(bp),
+        np.zeros(10),
+    )
+    r = track_motion(m)
+    assert r.mpjpe_mm < 30.0
+    assert r.assist_force_mean < 0.1 * r.body_weight
