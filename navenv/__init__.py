@@ -1,3 +1,7 @@
 """navenv: embodied SMPL humanoids in real places, as Gymnasium environments."""
 
 __version__ = "0.1.0"
+
+from navenv.envs.registration import register_envs as _register_envs
+
+_register_envs()

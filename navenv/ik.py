@@ -16,11 +16,15 @@ import numpy as np
 
 @dataclass
 class SiteTarget:
-    """Put `site` (id) at `pos` (world, metres) with importance `weight`."""
+    """Put `site` (id) at `pos` (world, metres) with importance `weight`; optionally turn it so
+    each (local axis, world direction) pair in `axes` lines up, with weight `axis_weight` per
+    radian."""
 
     site: int
     pos: np.ndarray
     weight: float = 1.0
+    axes: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    axis_weight: float = 0.1
 
 
 @dataclass
@@ -89,6 +93,7 @@ def solve_ik(
     mask = np.ones(nv, bool) if cfg.dof_mask is None else np.asarray(cfg.dof_mask, bool)
     limited = model.jnt_limited.astype(bool) & (model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE)
     lim_q = model.jnt_qposadr[limited]
+    lim_v = model.jnt_dofadr[limited]
     lim_lo, lim_hi = model.jnt_range[limited, 0], model.jnt_range[limited, 1]
     hinge = model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE
     hinge_q, hinge_v = model.jnt_qposadr[hinge], model.jnt_dofadr[hinge]
@@ -102,6 +107,7 @@ def solve_ik(
     own_set = np.zeros(model.ngeom, bool)
     own_set[own] = True
     jacp = np.zeros((3, nv))
+    jacr = np.zeros((3, nv))
     errors = np.zeros(len(targets))
     penetration = 0.0
     it = 0
@@ -111,11 +117,17 @@ def solve_ik(
         mujoco.mj_comPos(model, data)
         rows, rhs = [], []
         for k, t in enumerate(targets):
-            mujoco.mj_jacSite(model, data, jacp, None, t.site)
+            mujoco.mj_jacSite(model, data, jacp, jacr, t.site)
             e = np.asarray(t.pos) - data.site_xpos[t.site]
             errors[k] = np.linalg.norm(e)
             rows.append(t.weight * jacp.copy())
             rhs.append(t.weight * e)
+            if t.axes:
+                rot = data.site_xmat[t.site].reshape(3, 3)
+                for local, world in t.axes:
+                    # angular velocity that turns the current axis toward the wanted direction
+                    rows.append(t.axis_weight * jacr.copy())
+                    rhs.append(t.axis_weight * np.cross(rot @ np.asarray(local), np.asarray(world)))
         penetration = 0.0
         if cfg.avoid_contacts:
             mujoco.mj_collision(model, data)
@@ -134,14 +146,7 @@ def solve_ik(
             dq_root = np.zeros(nv)
             mujoco.mj_differentiatePos(model, dq_root, 1.0, data.qpos, q_prior)
             pull[free_v] = cfg.root_posture_weight * dq_root[free_v]
-        reg, pull = reg[mask], pull[mask]
-        A = J.T @ J + np.diag(reg**2 + cfg.damping)
-        dq_m = np.linalg.solve(A, J.T @ b + reg * pull)
-        step = np.abs(dq_m).max(initial=0.0)
-        if step > cfg.max_step:
-            dq_m *= cfg.max_step / step
-        dq = np.zeros(nv)
-        dq[mask] = dq_m
+        dq = _solve_step(J, b, reg, pull, mask, cfg, data.qpos, lim_q, lim_v, lim_lo, lim_hi)
         mujoco.mj_integratePos(model, data.qpos, dq, 1.0)
         data.qpos[lim_q] = np.clip(data.qpos[lim_q], lim_lo, lim_hi)
     mujoco.mj_kinematics(model, data)
@@ -153,6 +158,33 @@ def solve_ik(
         max_penetration=float(penetration),
         iterations=it,
     )
+
+
+def _solve_step(
+    J, b, reg, pull, mask, cfg: IKConfig, qpos, lim_q, lim_v, lim_lo, lim_hi
+) -> np.ndarray:
+    """One damped least-squares step with an active set for joint limits: hinges at a limit that
+    the step would push further out are frozen and the step is solved again without them, so
+    limits do not stall the solver the way clipping alone does."""
+    nv = len(mask)
+    free = mask.copy()
+    at_lo = qpos[lim_q] <= lim_lo + 1e-9
+    at_hi = qpos[lim_q] >= lim_hi - 1e-9
+    dq = np.zeros(nv)
+    for _ in range(3):
+        cols = np.flatnonzero(free)
+        Jf = J[:, free[mask]] if J.shape[1] else J
+        A = Jf.T @ Jf + np.diag(reg[cols] ** 2 + cfg.damping)
+        dq[:] = 0.0
+        dq[cols] = np.linalg.solve(A, Jf.T @ b + reg[cols] * pull[cols])
+        pushing = (at_lo & (dq[lim_v] < 0)) | (at_hi & (dq[lim_v] > 0))
+        if not pushing.any():
+            break
+        free[lim_v[pushing]] = False
+    step = np.abs(dq).max(initial=0.0)
+    if step > cfg.max_step:
+        dq *= cfg.max_step / step
+    return dq
 
 
 def _contact_rows(model, data, own_set, cfg: IKConfig, rows: list, rhs: list) -> float:

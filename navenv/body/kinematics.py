@@ -8,11 +8,6 @@ from navenv.body.joints import NUM_JOINTS, SMPL_PARENTS
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
 
 def global_transforms(offsets, transl, rotations):
     """World rotations (..., 24, 3, 3) and positions (..., 24, 3) of every joint.
@@ -20,7 +15,9 @@ def global_transforms(offsets, transl, rotations):
     offsets: (24, 3) or (..., 24, 3) skeleton offsets (metres); transl: (..., 3);
     rotations: (..., 24, 3, 3) local rotations (global orient first). numpy or torch.
     """
-    is_torch = torch is not None and isinstance(rotations, torch.Tensor)
+    is_torch = type(rotations).__module__.startswith("torch")
+    if is_torch:
+        import torch
     stack = (lambda xs: torch.stack(xs, dim=-3)) if is_torch else (lambda xs: np.stack(xs, axis=-3))
     stack_p = (
         (lambda xs: torch.stack(xs, dim=-2)) if is_torch else (lambda xs: np.stack(xs, axis=-2))

@@ -20,10 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-try:  # torch is a dependency, but keep the numpy path importable without it
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
+torch = None  # imported on first use with a tensor: numpy-only users skip torch's import time
 
 Array = TypeVar("Array")  # np.ndarray or torch.Tensor
 
@@ -31,7 +28,14 @@ _EPS = 1e-8
 
 
 def _is_torch(x) -> bool:
-    return torch is not None and isinstance(x, torch.Tensor)
+    global torch
+    if not type(x).__module__.startswith("torch"):
+        return False
+    if torch is None:
+        import torch as _torch
+
+        torch = _torch
+    return isinstance(x, torch.Tensor)
 
 
 def _ops(x) -> SimpleNamespace:

@@ -241,10 +241,12 @@ def _add_sites_and_camera(bodies: list, skel: Skeleton, h: float, p: str) -> Non
             pos=[sx * 0.025 * h, 0.0, -0.012 * h],
             size=[0.012, 0, 0],
         )
-    for limb in ("left_foot", "right_foot"):
+    for limb in ("left_foot", "right_foot"):  # climbers stand on the tips of their toes
         sole = -tables.SOLE_BELOW_ANKLE * h - skel.offsets[JOINT_INDEX[limb]][2]
         by_name[limb].add_site(
-            name=p + names.GRIP_SITES[limb], pos=[0.0, -0.01 * h, sole], size=[0.012, 0, 0]
+            name=p + names.GRIP_SITES[limb],
+            pos=[0.0, -0.03 * h, sole + 0.004 * h],
+            size=[0.012, 0, 0],
         )
     head = by_name[names.HEAD_BODY]
     eye = [0.0, -0.062 * h, 0.041 * h]  # between the eyes, at the front of the head sphere

@@ -1,0 +1,167 @@
+"""The `navenv` command: the composition root, the one place that may import every layer.
+
+Subcommands import what they need when they run, so `navenv --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from benchmarks.main_job import run_demo
+
+    run_demo(out_dir=Path(args.out), quick=not args.full, seed=args.seed)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks.main_job import run_bench
+
+    run_bench(
+        out_dir=Path(args.out),
+        episodes=args.episodes,
+        splits=args.splits,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    return 0
+
+
+def _cmd_track(args: argparse.Namespace) -> int:
+    from benchmarks.mocap_demo import track_file
+
+    track_file(Path(args.file), out=Path(args.out), asf=Path(args.asf) if args.asf else None)
+    return 0
+
+
+def _cmd_scenes(args: argparse.Namespace) -> int:
+    from scenes import cli as scenes_cli
+
+    return scenes_cli.run(args)
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from policies.data import cli as data_cli
+
+    return data_cli.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="navenv", description="Embodied SMPL humanoids in real places."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="the main job, quick: policies on train and test splits -> report with table, figure, video",
+    )
+    demo.add_argument(
+        "--out", default="reports/demo", help="report directory (default: reports/demo)"
+    )
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--full", action="store_true", help="the full suite (same as `navenv bench`)")
+    demo.set_defaults(func=_cmd_demo)
+
+    bench = sub.add_parser("bench", help="the full benchmark suite over every split")
+    bench.add_argument("--out", default="reports/bench")
+    bench.add_argument("--episodes", type=int, default=8, help="episodes per policy and split")
+    bench.add_argument(
+        "--splits",
+        nargs="*",
+        default=None,
+        help="splits to run (default: train and every test split)",
+    )
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    bench.set_defaults(func=_cmd_bench)
+
+    track = sub.add_parser(
+        "track", help="import a BVH or ASF/AMC file, track it with the humanoid, write an mp4"
+    )
+    track.add_argument("file", help=".bvh file, or .amc file (with --asf)")
+    track.add_argument("--asf", default=None, help="the .asf skeleton for an .amc file")
+    track.add_argument("--out", default="reports/track", help="output directory")
+    track.set_defaults(func=_cmd_track)
+
+    scenes = sub.add_parser("scenes", help="list, show, import and render scenes")
+    scenes_sub = scenes.add_subparsers(dest="scenes_command", metavar="SUBCOMMAND", required=True)
+    scenes_sub.add_parser("list", help="list builtin scenes and splits")
+    show = scenes_sub.add_parser("show", help="summary of a scene (builtin id or path)")
+    show.add_argument("scene")
+    imp = scenes_sub.add_parser(
+        "import", help="import a mesh or point cloud (OBJ, PLY, STL, GLB/GLTF) as a scene"
+    )
+    imp.add_argument("mesh")
+    imp.add_argument("--out", required=True, help="scene directory to write")
+    imp.add_argument("--kind", default="climbing_wall", choices=["climbing_wall", "room"])
+    imp.add_argument("--up", default="auto", choices=["auto", "y", "z"])
+    imp.add_argument("--scale", default="1.0", help="metres per unit, or 'auto'")
+    imp.add_argument(
+        "--holds", default="detect", help="detect | generate | none | path to a holds JSON"
+    )
+    render = scenes_sub.add_parser("render", help="render a scene from its tripod camera to a PNG")
+    render.add_argument("scene")
+    render.add_argument("--out", required=True)
+    render.add_argument("--width", type=int, default=640)
+    render.add_argument("--height", type=int, default=480)
+    scenes.set_defaults(func=_cmd_scenes)
+
+    data = sub.add_parser("data", help="generate and export the synthetic climbing dataset")
+    data_sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+    gen = data_sub.add_parser("generate", help="run the scripted expert and store sharded episodes")
+    gen.add_argument("--split", default="train")
+    gen.add_argument("--episodes", type=int, default=32)
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--shard-size", type=int, default=16, help="episodes per shard")
+    gen.add_argument("--width", type=int, default=64)
+    gen.add_argument("--height", type=int, default=64)
+    gen.add_argument("--fps", type=float, default=30.0)
+    gen.add_argument(
+        "--workers", type=int, default=0, help="local worker processes (0: one per core)"
+    )
+    gen.add_argument(
+        "--ray",
+        action="store_true",
+        help="run the tasks on a Ray cluster (pip install 'navenv[ray]')",
+    )
+    gen.add_argument("--seed", type=int, default=0)
+    info = data_sub.add_parser("info", help="summarise and verify a dataset directory")
+    info.add_argument("dir")
+    mini = data_sub.add_parser("to-minari", help="export environment episodes as a Minari dataset")
+    mini.add_argument("dir", help="dataset directory written by `navenv data generate`")
+    mini.add_argument("--dataset-id", default="navenv/climb-scripted-v0")
+    mini.add_argument(
+        "--minari-root", default=None, help="where Minari stores datasets (default: its own)"
+    )
+    data.set_defaults(func=_cmd_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `navenv` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (
+        ValueError,
+        FileNotFoundError,
+        KeyError,
+    ) as e:  # bad input: one clear line, no traceback
+        print(f"navenv {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Observations of ClimbRoute: proprioception, the route ahead, and the ego-centric frame stack.
+
+Layouts (all float32, all in the pelvis frame unless stated; the constants below name the slices):
+
+proprio (152):
+    joint_angles 69 (rad, SMPL order x y z per joint) | joint_velocities 69 (rad/s, clipped)
+    | root_height 1 (m, pelvis above z = 0) | root_linvel 3 (m/s) | root_angvel 3 (rad/s)
+    | gravity 3 (unit vector) | grips 4 (1 = gripping; left hand, right hand, left foot, right foot)
+route (K * 8 + 4 * 8, K = route_lookahead):
+    for each of the next K hand holds after the furthest one a hand has reached (the top hold
+    repeats when fewer remain): position 3 (m) | outward normal 3 | size 1 (m) | is_top 1
+    then for each limb: grip site position 3 (m) | gripping 1 | route position of the hold it is
+    on 1 (i / (R - 1), -1 when on none) | vector to its next target hold 3 (m) (hands: the next
+    hand hold; feet: the next foot hold)
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from navenv.envs.grips import NO_HOLD, Grips
+from navenv.humanoid.index import HumanoidIndex
+from navenv.humanoid.names import NUM_HINGES
+
+PROPRIO_LAYOUT: dict[str, slice] = {
+    "joint_angles": slice(0, 69),
+    "joint_velocities": slice(69, 138),
+    "root_height": slice(138, 139),
+    "root_linvel": slice(139, 142),
+    "root_angvel": slice(142, 145),
+    "gravity": slice(145, 148),
+    "grips": slice(148, 152),
+}
+PROPRIO_DIM = 152
+HOLD_FEATURES = 8
+LIMB_FEATURES = 8
+
+
+def route_dim(lookahead: int) -> int:
+    """Size of the route observation for `lookahead` holds."""
+    return lookahead * HOLD_FEATURES + 4 * LIMB_FEATURES
+
+
+class RouteView:
+    """The route's holds as arrays, its hand and foot sequences, and the route observation.
+
+    The hand sequence is the order in which hands take holds (both start holds, then every hand
+    move of `Route.moves`; without moves, the route's non-foothold holds in order); progress is
+    the furthest hand-sequence position a hand has gripped. The foot sequence likewise.
+    """
+
+    def __init__(
+        self,
+        hold_positions: np.ndarray,
+        hold_normals: np.ndarray,
+        hold_sizes: np.ndarray,
+        route_holds: np.ndarray,
+        hand_seq: np.ndarray,
+        foot_seq: np.ndarray,
+        lookahead: int,
+    ):
+        self.route = np.asarray(route_holds, dtype=int)  # (R,) scene hold indices, route order
+        self.all_pos = np.asarray(hold_positions, dtype=np.float64)  # (H, 3)
+        self.all_normal = np.asarray(hold_normals, dtype=np.float64)
+        self.all_size = np.asarray(hold_sizes, dtype=np.float64)
+        self.hand_seq = np.asarray(hand_seq, dtype=int)
+        self.foot_seq = np.asarray(foot_seq, dtype=int)
+        self.lookahead = lookahead
+        self.route_pos_of_hold = {int(h): i for i, h in enumerate(self.route)}
+        self.hand_pos_of_hold = {int(h): i for i, h in enumerate(self.hand_seq)}
+        self.foot_pos_of_hold = {int(h): i for i, h in enumerate(self.foot_seq)}
+        self._norm = 1.0 / max(len(self.route) - 1, 1)
+
+    def position_of(self, hold: int) -> int:
+        """Route position (0..R-1) of scene hold `hold`, or -1 when it is not on the route."""
+        return self.route_pos_of_hold.get(int(hold), -1)
+
+    def hand_position_of(self, hold: int) -> int:
+        """Hand-sequence position of scene hold `hold`, or -1."""
+        return self.hand_pos_of_hold.get(int(hold), -1)
+
+    def foot_position_of(self, hold: int) -> int:
+        """Foot-sequence position of scene hold `hold`, or -1."""
+        return self.foot_pos_of_hold.get(int(hold), -1)
+
+    @property
+    def n_hand(self) -> int:
+        """Length of the hand sequence."""
+        return len(self.hand_seq)
+
+    def next_hand_hold(self, reached: int) -> int:
+        """Scene index of the next hand hold after hand-sequence position `reached`."""
+        return int(self.hand_seq[min(reached + 1, len(self.hand_seq) - 1)])
+
+    def observe(
+        self,
+        pelvis_pos: np.ndarray,
+        pelvis_rot: np.ndarray,
+        sites: np.ndarray,
+        active: np.ndarray,
+        held: np.ndarray,
+        reached: int,
+        foot_reached: int,
+    ) -> np.ndarray:
+        """(route_dim,) float32 (sites: (4, 3) grip sites, world; held: (4,) scene holds or -1)."""
+        n = len(self.hand_seq)
+        ahead = self.hand_seq[
+            np.minimum(np.arange(reached + 1, reached + 1 + self.lookahead), n - 1)
+        ]
+        holds = np.empty((self.lookahead, HOLD_FEATURES))
+        holds[:, 0:3] = (self.all_pos[ahead] - pelvis_pos) @ pelvis_rot  # world -> pelvis frame
+        holds[:, 3:6] = self.all_normal[ahead] @ pelvis_rot
+        holds[:, 6] = self.all_size[ahead]
+        holds[:, 7] = ahead == self.hand_seq[-1]
+        limbs = np.empty((4, LIMB_FEATURES))
+        limbs[:, 0:3] = (sites - pelvis_pos) @ pelvis_rot
+        limbs[:, 3] = active
+        route_pos = np.array([self.position_of(h) if h >= 0 else -1 for h in held])
+        limbs[:, 4] = np.where(route_pos >= 0, route_pos * self._norm, -1.0)
+        limbs[:, 5:8] = (self.limb_targets(reached, foot_reached) - sites) @ pelvis_rot
+        return np.concatenate([holds.reshape(-1), limbs.reshape(-1)]).astype(np.float32)
+
+    def limb_targets(self, reached: int, foot_reached: int) -> np.ndarray:
+        """(4, 3) world position each limb should go to next: both hands the next hand hold,
+        both feet the next foot hold."""
+        out = np.empty((4, 3))
+        out[0:2] = self.all_pos[self.next_hand_hold(reached)]
+        if len(self.foot_seq):
+            out[2:4] = self.all_pos[self.foot_seq[min(foot_reached + 1, len(self.foot_seq) - 1)]]
+        else:
+            out[2:4] = out[0]
+        return out
+
+
+def proprioception(
+    model: mujoco.MjModel,
+    data: mujoco.MjData,
+    index: HumanoidIndex,
+    grips: Grips,
+    max_joint_speed: float,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Fill `out` (152,) with the proprio vector (see PROPRIO_LAYOUT) and return it."""
+    pelvis = index.bodies[0]
+    rot = data.xmat[pelvis].reshape(3, 3)
+    qvel_root = data.qvel[index.root_qvel]
+    out[0:NUM_HINGES] = data.qpos[index.hinge_qpos]
+    out[69:138] = np.clip(data.qvel[index.hinge_qvel], -max_joint_speed, max_joint_speed)
+    out[138] = data.xpos[pelvis, 2]
+    out[139:142] = rot.T @ qvel_root[0:3]  # free joint linear velocity is in the world frame
+    out[142:145] = qvel_root[3:6]  # angular velocity is already in the body frame
+    out[145:148] = -rot[2, :]  # world -z expressed in the pelvis frame
+    out[148:152] = grips.held != NO_HOLD
+    return out
+
+
+class FrameStack:
+    """The last `n` frames, oldest first, as one (n, H, W, C) uint8 array (a ring buffer)."""
+
+    def __init__(self, n: int, frame_shape: tuple[int, ...], dtype=np.uint8):
+        self.frames = np.zeros((n, *frame_shape), dtype=dtype)
+        self.head = 0
+
+    def reset(self, frame: np.ndarray) -> None:
+        """Fill every slot with `frame` (the first observation of an episode)."""
+        self.frames[:] = frame
+        self.head = 0
+
+    def push(self, frame: np.ndarray) -> None:
+        """Add the newest frame, dropping the oldest."""
+        self.frames[self.head] = frame
+        self.head = (self.head + 1) % len(self.frames)
+
+    def stacked(self) -> np.ndarray:
+        """(n, ...) frames in time order, oldest first (a new array)."""
+        return np.roll(self.frames, -self.head, axis=0)

@@ -1,0 +1,24 @@
+"""Gymnasium registration of navenv's environments.
+
+Convention: ``import navenv`` registers plain ids (``gym.make("ClimbRoute-v0")``); without the
+import, ``gym.make("navenv:ClimbRoute-v0")`` imports navenv first (Gymnasium's module:id form).
+Versions follow Gymnasium's rule: a behaviour change bumps the version.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+CLIMB_MAX_EPISODE_STEPS = 1800  # 60 s at the default 30 Hz policy rate
+
+ENV_IDS: tuple[str, ...] = ("ClimbRoute-v0",)
+
+
+def register_envs() -> None:
+    """Register every navenv env id (idempotent)."""
+    if "ClimbRoute-v0" not in gym.registry:
+        gym.register(
+            id="ClimbRoute-v0",
+            entry_point="navenv.envs.climb:ClimbRouteEnv",
+            max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
+        )
