@@ -69,4 +69,8 @@ def __getattr__(name: str) -> Any:
         from scenes.importer import import_mesh
 
         return import_mesh
+    if name in ("import_hold_mesh", "place_hold_shape"):
+        from scenes import hold_files
+
+        return getattr(hold_files, name)
     raise AttributeError(f"module 'scenes' has no attribute {name!r}")

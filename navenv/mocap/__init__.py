@@ -1,0 +1,34 @@
+"""Real motion capture (BVH, ASF/AMC) parsed and retargeted onto navenv's SMPL-24 skeleton.
+
+``load_bvh(path)`` / ``load_amc(asf, amc)`` return a `Motion` on ``Skeleton.builtin(motion.betas)``
+(betas fitted to the performer), grounded so the lowest sole point of the clip is on z = 0, in
+navenv's frame (z up, facing -y at identity). ``return_result=True`` gives the `RetargetResult`
+with the skeleton, per-joint residuals (mm) and the mapped source joints. ``read_bvh`` /
+``read_amc`` parse without retargeting; ``retarget`` works on any `SourceMotion`.
+"""
+
+from navenv.mocap.amc import load_amc, parse_asf_amc, read_amc
+from navenv.mocap.bvh import load_bvh, parse_bvh, read_bvh
+from navenv.mocap.mapping import DIALECTS, REQUIRED_JOINTS, Dialect, detect_dialect, resolve_mapping
+from navenv.mocap.retarget import RetargetConfig, RetargetResult, detect_units_to_m, retarget
+from navenv.mocap.source import MocapError, SourceMotion
+
+__all__ = [
+    "DIALECTS",
+    "REQUIRED_JOINTS",
+    "Dialect",
+    "MocapError",
+    "RetargetConfig",
+    "RetargetResult",
+    "SourceMotion",
+    "detect_dialect",
+    "detect_units_to_m",
+    "load_amc",
+    "load_bvh",
+    "parse_asf_amc",
+    "parse_bvh",
+    "read_amc",
+    "read_bvh",
+    "resolve_mapping",
+    "retarget",
+]

@@ -1,0 +1,428 @@
+"""Turn a real reconstruction (mesh or point-cloud file) into a `Scene`.
+
+Pipeline of `import_mesh` (each stage's wall time goes into `timings` when given):
+load (`scenes.mesh_formats.load_raw`) -> repair (`scenes.mesh_repair`) -> orient (up axis,
+facing, units: `scenes.orientation`) -> mesh point clouds (height map over the wall plane,
+`scenes.surface.mesh_point_cloud`) -> write the visual mesh -> holds (detect:
+`scenes.holds_detect`; generate: `scenes.route_setter.place_holds`; file:
+`scenes.hold_files`; none) and routes (`set_routes`) -> collision (`scenes.collision`:
+heightfield or cached CoACD pieces) -> floor, tripod camera, spawn (walls) or walkable grid,
+spawn, camera (rooms). Every repair or conversion is one line in `scene.metadata.fixes`.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from scenes import collision as col
+from scenes.errors import SceneError
+from scenes.hold_files import (
+    import_hold_mesh,
+    place_hold_shape,
+    read_holds_file,
+    safe_name,
+)
+from scenes.holds_detect import HoldDetectConfig, detect_holds, surface_points
+from scenes.mesh_formats import load_raw, write_obj
+from scenes.mesh_repair import repair
+from scenes.orientation import Placement, place_room, place_wall
+from scenes.surface import (
+    HeightMap,
+    mesh_point_cloud,
+    plane_axes,
+    rasterize_max,
+    representable_area_fraction,
+)
+from scenes.types import (
+    Camera,
+    MeshGeom,
+    Metadata,
+    Primitive,
+    Scene,
+    Spawn,
+    WalkableGrid,
+)
+
+__all__ = ["import_hold_mesh", "import_mesh", "place_hold_shape", "read_holds_file"]
+
+IMPORTER_VERSION = "1"
+"""Recorded in `Metadata.generator_version`; bump when import results change."""
+COLLISION_CELL_M = 0.02
+"""Heightfield collision grid edge (metres), enlarged for walls wider than ~20 m."""
+WALL_RGBA = (0.75, 0.72, 0.68, 1.0)
+
+
+@contextmanager
+def _stage(timings: dict[str, float] | None, name: str):
+    t0 = time.perf_counter()
+    yield
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+def _check_args(kind, up, scale, holds, collision) -> None:
+    if kind not in ("climbing_wall", "room"):
+        raise SceneError(f"kind must be 'climbing_wall' or 'room', got {kind!r}")
+    if up not in ("auto", "x", "y", "z"):
+        raise SceneError(f"up must be 'auto', 'x', 'y' or 'z', got {up!r}")
+    if scale != "auto" and not (
+        isinstance(scale, int | float) and math.isfinite(scale) and scale > 0
+    ):
+        raise SceneError(f"scale must be a positive number or 'auto', got {scale!r}")
+    if collision not in ("auto", "heightfield", "convex_decomposition", "convex_hull", "none"):
+        raise SceneError(
+            "collision must be 'auto', 'heightfield', 'convex_decomposition', "
+            f"'convex_hull' or 'none', got {collision!r}"
+        )
+    if not isinstance(holds, str | Path):
+        raise SceneError(f"holds must be 'detect', 'generate', 'none' or a path, got {holds!r}")
+    if kind == "room" and (
+        holds == "generate"
+        or isinstance(holds, Path)
+        or holds not in ("detect", "none", "generate")
+    ):
+        raise SceneError(f"holds={str(holds)!r} needs kind='climbing_wall'; rooms have no holds")
+    if kind == "room" and collision == "heightfield":
+        raise SceneError("collision='heightfield' is for climbing walls; use 'auto' for rooms")
+
+
+def import_mesh(
+    path: str | Path,
+    kind: str = "climbing_wall",
+    up: str = "auto",
+    scale: float | str = 1.0,
+    holds: str | Path = "detect",
+    out_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    collision: str = "auto",
+    name: str | None = None,
+    seed: int = 0,
+    *,
+    n_routes: int = 3,
+    hold_config: HoldDetectConfig | None = None,
+    coacd_config: col.CoacdConfig | None = None,
+    timings: dict[str, float] | None = None,
+) -> Scene:
+    """Import an OBJ/PLY/STL/GLB/GLTF mesh or PLY point cloud as a scene (metres, z up).
+
+    Args:
+        path: the reconstruction file.
+        kind: "climbing_wall" (wall face toward +y, base along x at y = 0) or "room" (floor at
+            z = 0, centred on the origin, walkable grid from the floor).
+        up: "auto" (see `scenes.orientation.choose_up_axis` / `choose_room_up_axis`) or the
+            file's up axis "x"/"y"/"z".
+        scale: metres per file unit, or "auto" to guess metres/centimetres/millimetres from
+            the size (a wall is 2-20 m tall).
+        holds: "detect", "generate", "none" or a holds JSON file (`scenes.hold_files`).
+        out_dir: scene directory receiving the mesh files; default a new temporary directory
+            (it is not deleted: `Scene.root` points at it).
+        cache_dir: convex-decomposition cache (default $NAVENV_CACHE_DIR/coacd or
+            ~/.cache/navenv/coacd).
+        collision: "auto" (heightfield for walls the height map covers, else convex
+            decomposition), "heightfield", "convex_decomposition", "convex_hull" or "none".
+        name: scene name (default the file's stem).
+        seed: seeds plane fitting, hold generation and route setting.
+        n_routes: routes to set on the holds.
+        timings: if given, receives seconds per stage.
+    Raises:
+        SceneError: unreadable or invalid input, naming the file and the problem.
+    """
+    path = Path(path)
+    _check_args(kind, up, scale, holds, collision)
+    try:
+        return _import(
+            path,
+            kind,
+            up,
+            scale,
+            holds,
+            out_dir,
+            cache_dir,
+            collision,
+            name,
+            seed,
+            n_routes,
+            hold_config,
+            coacd_config,
+            timings,
+        )
+    except SceneError as exc:
+        if exc.file is not None:
+            raise
+        raise SceneError(exc.detail, file=str(path), field=exc.field) from None
+
+
+def _import(
+    path: Path,
+    kind,
+    up,
+    scale,
+    holds,
+    out_dir,
+    cache_dir,
+    collision,
+    name,
+    seed,
+    n_routes,
+    hold_config,
+    coacd_config,
+    timings,
+) -> Scene:
+    """The import pipeline (see the module docstring); arguments as `import_mesh`."""
+    rng = np.random.default_rng(seed)
+    name = safe_name(name or path.stem)
+    with _stage(timings, "load"):
+        raw = load_raw(path)
+    with _stage(timings, "repair"):
+        mesh = repair(raw)
+    with _stage(timings, "orient"):
+        place = (place_wall if kind == "climbing_wall" else place_room)(
+            mesh.vertices, mesh.faces, fmt=mesh.fmt, up=up, scale=scale, rng=rng
+        )
+    fixes = list(mesh.fixes) + place.fixes
+    for line in place.fixes:
+        if line.startswith("warning:"):
+            warnings.warn(f"{path}: {line}", stacklevel=3)
+    v = place.apply(mesh.vertices)
+    f, vcol = mesh.faces, mesh.vertex_colors
+    if mesh.is_point_cloud:
+        with _stage(timings, "mesh_points"):
+            v, f, vcol, cell = mesh_point_cloud(v, vcol, place.surface_axes)
+        fixes.append(
+            f"meshed a point cloud of {len(mesh.vertices):,} points as a height map "
+            f"over its dominant plane (cell {cell * 100:.1f} cm): {len(v):,} vertices, "
+            f"{len(f):,} faces"
+        )
+        v = place.recentre(v)
+    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix=f"navenv_{name}_"))
+    out.mkdir(parents=True, exist_ok=True)
+    geom_name = "wall" if kind == "climbing_wall" else "room"
+    visual = f"{name}_{geom_name}.obj"
+    with _stage(timings, "write_mesh"):
+        write_obj(out / visual, v, f)
+    rgba = WALL_RGBA
+    if vcol is not None:
+        rgba = (*(float(x) for x in np.round(np.median(vcol[:, :3], axis=0), 4)), 1.0)
+    scene = Scene(name=name, kind=kind, root=str(out))
+    if kind == "climbing_wall":
+        _wall_contents(scene, v, f, vcol, place, holds, rng, n_routes, hold_config, timings, out)
+    else:
+        _room_contents(scene, v, f)
+    with _stage(timings, "collision"):
+        geom = _collision(
+            v,
+            f,
+            kind,
+            place,
+            collision,
+            out,
+            name,
+            geom_name,
+            cache_dir,
+            coacd_config,
+            fixes,
+            scene,
+        )
+    geom.file, geom.rgba = visual, rgba
+    scene.geometry.insert(0, geom)
+    scene.metadata = Metadata(
+        source=f"imported:{path.name}",
+        licence="unknown",
+        seed=seed,
+        generator="scenes.importer",
+        generator_version=IMPORTER_VERSION,
+        params={
+            "kind": kind,
+            "up": up,
+            "scale": scale if scale == "auto" else float(scale),
+            "holds": str(holds),
+            "collision": collision,
+            "resolved_up": place.up_axis,
+            "resolved_scale": place.scale,
+            **scene.metadata.params,
+        },
+        fixes=fixes,
+    )
+    return scene
+
+
+def _wall_heightmap(v: np.ndarray, f: np.ndarray, place: Placement, cell: float) -> HeightMap:
+    """Height map of the wall (scene frame) along its fitted plane normal, x along the base."""
+    axes = plane_axes(place.wall_normal, np.array([1.0, 0.0, 0.0]))
+    ext = np.ptp(v, axis=0)
+    cell = max(cell, float(np.sqrt(ext[0] * ext[2] / 3.5e6)))  # bound memory on huge walls
+    return rasterize_max(v, f, axes, cell)
+
+
+def _wall_contents(
+    scene: Scene,
+    v,
+    f,
+    vcol,
+    place: Placement,
+    holds,
+    rng,
+    n_routes: int,
+    hold_config,
+    timings,
+    out: Path,
+) -> None:
+    """Holds, routes, floor, tripod camera and spawn of an imported wall."""
+    from scenes.route_setter import ClimberDims, place_holds, set_routes
+
+    cfg = hold_config or HoldDetectConfig()
+    with _stage(timings, "holds"):
+        if holds == "detect":
+            hm = _wall_heightmap(v, f, place, cfg.cell_m)
+            scene.holds = detect_holds(hm, cfg=cfg, vertices=v, vertex_colors=vcol)
+        elif holds == "generate":
+            hm = _wall_heightmap(v, f, place, 0.02)
+            area = float((~np.isnan(hm.heights)).sum()) * hm.cell**2
+            pts, nrm = surface_points(hm, 20_000, rng)
+            scene.holds = place_holds(pts, nrm, rng, area_m2=area)
+        elif holds != "none":
+            scene.holds = read_holds_file(Path(holds), place, out)
+    with _stage(timings, "routes"):
+        if scene.holds and n_routes > 0:
+            # Detected and listed holds keep their real colours; generated ones take the route's.
+            scene.routes = set_routes(
+                scene.holds,
+                n_routes,
+                rng,
+                climber=ClimberDims(),
+                up=(0.0, 0.0, 1.0),
+                recolour=holds == "generate",
+            )
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    width, height = float(hi[0] - lo[0]), float(hi[2])
+    base = v[(v[:, 2] < 1.2) & (np.abs(v[:, 0]) < 0.6)]
+    front = float(base[:, 1].max()) if len(base) else float(hi[1])
+    camera = _tripod(width, height, front, float(hi[1]))
+    y0, y1 = float(lo[1]) - 0.5, camera.pos[1] + 2.0  # floor from behind the wall past the camera
+    scene.geometry.append(
+        Primitive(
+            name="floor",
+            type="plane",
+            pos=(0.0, round((y0 + y1) / 2, 4), 0.0),
+            size=(round(width / 2 + 2.0, 4), round((y1 - y0) / 2, 4), 0.1),
+            rgba=(0.45, 0.45, 0.48, 1.0),
+        )
+    )
+    scene.cameras = [camera]
+    scene.spawn = Spawn(pos=(0.0, round(front + 0.35, 4), 0.95), yaw=0.0)
+
+
+def _tripod(width: float, height: float, front: float, depth_max: float) -> Camera:
+    """A 640x480, 60 degree vertical-FOV camera on the floor in front, framing the whole wall."""
+    w, h = 640, 480
+    fy = (h / 2) / math.tan(math.radians(30.0))
+    need = max(height / 2 / (h / 2 / fy), width / 2 / (w / 2 / fy)) * 1.1
+    y = depth_max + need
+    return Camera(
+        name="tripod",
+        pos=(0.0, round(y, 4), 1.5),
+        lookat=(0.0, round(front, 4), round(height / 2, 4)),
+        width=w,
+        height=h,
+        fx=round(fy, 4),
+        fy=round(fy, 4),
+        cx=w / 2,
+        cy=h / 2,
+    )
+
+
+def _room_contents(scene: Scene, v: np.ndarray, f: np.ndarray) -> None:
+    """Walkable grid (floor cells with nothing above 10 cm below 2 m), spawn, corner camera."""
+    cell = 0.1
+    hm = rasterize_max(v, f, np.eye(3), cell, h_max=2.0)
+    if np.isnan(hm.heights).all():
+        raise SceneError("room has no geometry below 2 m to find its floor")
+    walk = ~np.isnan(hm.heights) & (np.nan_to_num(hm.heights, nan=9.0) <= 0.1)
+    scene.walkable = WalkableGrid(
+        origin=(round(hm.u0, 6), round(hm.v0, 6)),
+        cell=cell,
+        rows=["".join("1" if c else "0" for c in row) for row in walk],
+    )
+    uu, vv = hm.centres()
+    if walk.any():
+        d = np.where(walk, uu**2 + vv**2, np.inf)
+        i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+        scene.spawn = Spawn(pos=(round(float(uu[i, j]), 4), round(float(vv[i, j]), 4), 0.95))
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    cam = (float(lo[0]) + 0.3, float(lo[1]) + 0.3, min(2.2, float(hi[2]) - 0.1))
+    scene.cameras = [
+        Camera(
+            name="tripod",
+            pos=tuple(round(c, 4) for c in cam),
+            lookat=(0.0, 0.0, 0.8),
+            width=640,
+            height=480,
+            fx=415.6922,
+            fy=415.6922,
+            cx=320.0,
+            cy=240.0,
+        )
+    ]
+
+
+def _collision(
+    v,
+    f,
+    kind,
+    place: Placement,
+    collision: str,
+    out: Path,
+    name: str,
+    geom_name: str,
+    cache_dir,
+    coacd_config,
+    fixes: list[str],
+    scene: Scene,
+) -> MeshGeom:
+    """MeshGeom with the chosen collision strategy (files written/copied into `out`)."""
+    geom = MeshGeom(name=geom_name, file="")
+    info: dict = {}
+    strategy = collision
+    hm = None
+    if kind == "climbing_wall" and collision in ("auto", "heightfield"):
+        hm = _wall_heightmap(v, f, place, COLLISION_CELL_M)
+        ext = max(hm.heights.shape) * hm.cell
+        if max(hm.heights.shape) > 1024:
+            hm = _wall_heightmap(v, f, place, ext / 1000)
+        frac = representable_area_fraction(v, f, hm, tol=max(0.02, 1.5 * hm.cell))
+        relief = col.relief_ratio(hm)
+        info["representable_fraction"] = round(frac, 4)
+        info["relief_ratio"] = round(relief, 4)
+        if collision == "auto":
+            strategy = col.choose_strategy(frac, relief, kind)
+    elif collision == "auto":
+        strategy = "convex_decomposition"
+    if strategy == "heightfield":
+        geom.heightfield = col.heightfield_from_map(hm)
+    elif strategy == "convex_decomposition":
+        dec = col.convex_decomposition(v, f, cache_dir=cache_dir, cfg=coacd_config)
+        (out / "collision").mkdir(exist_ok=True)
+        for i, src in enumerate(dec.files):
+            rel = f"collision/{name}_{i:03d}.obj"
+            tmp = out / f"collision/.{name}_{i:03d}.obj.tmp"
+            shutil.copyfile(src, tmp)
+            tmp.replace(out / rel)
+            geom.collision_files.append(rel)
+        info.update(cache_key=dec.key, cache_hit=dec.cache_hit, pieces=len(dec.files))
+        if dec.input_faces < len(f):
+            fixes.append(
+                f"decimated {len(f):,} faces to {dec.input_faces:,} for convex "
+                "decomposition (visual mesh unchanged)"
+            )
+    geom.collision = strategy
+    info["strategy"] = strategy
+    scene.metadata.params["collision_info"] = info
+    return geom
