@@ -117,7 +117,7 @@ def _add_hinges(spec: mujoco.MjSpec, body: mujoco.MjsBody, name: str, cfg: Human
 
 def _geom(body: mujoco.MjsBody, cfg: HumanoidConfig, **kw) -> mujoco.MjsGeom:
     g = body.add_geom(**kw)
-    g.density = tables.BODY_DENSITY_KG_M3
+    g.density = tables.BODY_DENSITY_KG_M3  # replaced by the segment mass in _add_geoms
     g.rgba = HUMANOID_RGBA
     g.friction = [cfg.friction, 0.005, 0.0001]
     g.contype = HUMANOID_BIT
@@ -155,6 +155,16 @@ def _child_offset(skeleton: Skeleton, child: str) -> np.ndarray:
 
 def _add_geoms(body, name: str, skel: Skeleton, h: float, cfg: HumanoidConfig) -> None:
     """Collision/visual geoms of one body, sized from the skeleton (fractions of stature h)."""
+    before = len(body.geoms)
+    _add_segment_geoms(body, name, skel, h, cfg)
+    mass = tables.mass_fraction(name) * tables.REFERENCE_BMI * h * h
+    new = body.geoms[before:]
+    for g in new:
+        g.mass = mass / len(new)
+
+
+def _add_segment_geoms(body, name: str, skel: Skeleton, h: float, cfg: HumanoidConfig) -> None:
+    """The shapes of one body's segment."""
     r = {k: v * h for k, v in tables.SEGMENT_RADIUS_FRACTION.items()}
     gname = cfg.prefix + name
     side = tables.side_of(name)
@@ -163,14 +173,16 @@ def _add_geoms(body, name: str, skel: Skeleton, h: float, cfg: HumanoidConfig) -
     if name == "pelvis":
         lh = _child_offset(skel, "left_hip")
         z = 0.5 * lh[2] + 0.01 * h
-        half = abs(lh[0]) + 0.002 * h
+        half = 0.045 * h  # hip breadth 0.191 H (Winter 2009) = 2 (half + radius)
         _capsule(body, cfg, [half, 0.005 * h, z], [-half, 0.005 * h, z], r["pelvis"], gname)
     elif name in ("spine1", "spine2", "spine3"):
         child = {"spine1": "spine2", "spine2": "spine3", "spine3": "neck"}[name]
         c = _child_offset(skel, child)
         radius = r["chest"] if name == "spine3" else r["abdomen"]
         z = 0.5 * c[2] if name != "spine3" else 0.35 * c[2]
-        half = {"spine1": 0.045, "spine2": 0.05, "spine3": 0.06}[name] * h
+        half = {"spine1": 0.035, "spine2": 0.035, "spine3": 0.04}[
+            name
+        ] * h  # waist ~0.29 m, chest ~0.33 m wide
         _capsule(body, cfg, [half, c[1] / 2, z], [-half, c[1] / 2, z], radius, gname)
     elif name == "neck":
         _capsule(body, cfg, o, 0.8 * _child_offset(skel, "head"), r["neck"], gname)

@@ -8,12 +8,15 @@ import numpy as np
 from navenv.body.motion import Motion
 from navenv.body.rotations import (
     euler_xyz_to_matrix,
+    matrix_to_axis_angle,
     matrix_to_euler_xyz,
     matrix_to_quat,
     quat_to_matrix,
 )
 from navenv.body.skeleton import Skeleton
 from navenv.humanoid.index import HumanoidIndex
+
+GIMBAL_COS = 0.35  # |cos b| below this (|b| > ~70 deg): the x/z split is ill-conditioned
 
 
 def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.ndarray:
@@ -22,9 +25,13 @@ def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.nd
     Each rotation has two Euler XYZ solutions, (a, b, c) and (a + pi, pi - b, c + pi). Frame by
     frame we keep the one closest to the previous frame (the first frame: closest to the middle
     of `hinge_range` if given, else the one with |b| <= pi/2), wrapping angles by 2 pi so the
-    trajectory is continuous and stays near the joint ranges.
+    trajectory is continuous and stays near the joint ranges. Near gimbal lock (|b| near pi/2,
+    e.g. an arm hanging at the side) the split between a and c swings wildly from frame to
+    frame; there the angles are instead found by damped Gauss-Newton from the previous frame,
+    which reproduces the rotation while changing the angles least.
     """
-    e1 = matrix_to_euler_xyz(motion.body_pose)  # (T, 23, 3)
+    targets = motion.body_pose  # (T, 23, 3, 3)
+    e1 = matrix_to_euler_xyz(targets)  # (T, 23, 3)
     e2 = np.stack([e1[..., 0] + np.pi, np.pi - e1[..., 1], e1[..., 2] + np.pi], -1)
     e1, e2 = _wrap(e1), _wrap(e2)
     t = len(motion)
@@ -36,9 +43,45 @@ def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.nd
         c1 = ref + _wrap(e1[i] - ref)
         c2 = ref + _wrap(e2[i] - ref)
         use2 = np.abs(c2 - ref).sum(-1) < np.abs(c1 - ref).sum(-1)
-        out[i] = np.where(use2[:, None], c2, c1)
+        pick = np.where(use2[:, None], c2, c1)
+        if i > 0:
+            locked = np.abs(np.cos(pick[:, 1])) < GIMBAL_COS
+            if locked.any():
+                pick[locked] = _track_angles(ref[locked], targets[i, locked])
+        out[i] = pick
         ref = out[i]
     return out.reshape(t, -1)
+
+
+def _track_angles(
+    start: np.ndarray, target: np.ndarray, iterations: int = 30, damping: float = 1e-2
+) -> np.ndarray:
+    """(J, 3) Euler XYZ angles near `start` whose rotation is `target` (J, 3, 3), by
+    Levenberg-Marquardt on the body-frame rotation error: the damping (shrunk every iteration)
+    makes the first steps prefer the least change of angles, the last ones exact."""
+    theta = start.copy()
+    lam = damping
+    for _ in range(iterations):
+        rot = euler_xyz_to_matrix(theta)
+        err = matrix_to_axis_angle(np.swapaxes(rot, -1, -2) @ target)  # (J, 3), body frame
+        if np.abs(err).max() < 1e-12:
+            break
+        jac = _euler_body_jacobian(theta)  # (J, 3, 3): body angular velocity per angle rate
+        jt = np.swapaxes(jac, -1, -2)
+        lhs = jt @ jac + lam * np.eye(3)
+        theta = theta + np.linalg.solve(lhs, (jt @ err[..., None]))[..., 0]
+        lam *= 0.3
+    return theta
+
+
+def _euler_body_jacobian(theta: np.ndarray) -> np.ndarray:
+    """(J, 3, 3) columns: body angular velocity of unit rates of a, b, c for R = Rx Ry Rz."""
+    b, c = theta[:, 1], theta[:, 2]
+    cb, sb, cc, sc = np.cos(b), np.sin(b), np.cos(c), np.sin(c)
+    col_a = np.stack([cb * cc, -cb * sc, sb], -1)  # Rz^T Ry^T e_x
+    col_b = np.stack([sc, cc, np.zeros_like(c)], -1)  # Rz^T e_y
+    col_c = np.broadcast_to(np.array([0.0, 0.0, 1.0]), col_a.shape)
+    return np.stack([col_a, col_b, col_c], -1)
 
 
 def _wrap(a: np.ndarray) -> np.ndarray:

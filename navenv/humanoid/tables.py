@@ -52,9 +52,11 @@ JOINT_RANGES_DEG: dict[
 # limb and trunk from Anderson, Madigan & Nussbaum (2007, J Biomech 40:3105) and Winter (2009,
 # ch. 5); upper limb from Holzbaur, Murray & Delp (2005, Ann Biomed Eng 33:829) model strengths;
 # neck from Vasavada, Li & Delp (1998, Spine 23:412). Position gains kp (N m / rad) are set to
-# torque / 0.15 rad, i.e. a joint reaches its peak torque at a 0.15 rad (8.6 deg) tracking error,
+# torque / 0.05 rad, i.e. a joint reaches its peak torque at a 0.05 rad (2.9 deg) tracking error,
 # which keeps the gain ratios between joints equal to their strength ratios (as SMPLSim/PHC's
-# per-joint stiffness tables do); kv is a per-joint damping ratio applied by MuJoCo (dampratio).
+# per-joint stiffness tables do) and is stiff enough that a PD-tracked walk sags by millimetres
+# under body weight, not centimetres; kv comes from a per-joint damping ratio (MuJoCo's dampratio,
+# integrated implicitly).
 PEAK_TORQUE_NM: dict[str, float] = {
     "left_hip": 250.0,
     "left_knee": 250.0,
@@ -71,14 +73,14 @@ PEAK_TORQUE_NM: dict[str, float] = {
     "left_wrist": 25.0,
     "left_hand": 15.0,
 }
-GAIN_ERROR_AT_PEAK_RAD = 0.15
+GAIN_ERROR_AT_PEAK_RAD = 0.05
 DAMPING_RATIO = 1.0  # critically damped joints (MuJoCo's position actuator dampratio)
 
 # ---------------------------------------------------------------------------- geometry
-# Segment radii as fractions of stature, from adult segment circumferences (Winter 2009, table
-# 4.1 masses; circumferences of the CAESAR survey: thigh ~0.56 m, calf ~0.37 m, upper arm ~0.30 m,
-# forearm ~0.26 m at H = 1.70 m) divided by 2 pi, slightly reduced because capsules overlap at
-# joints. With a body density of 1010 kg/m^3 this gives ~68 kg at 1.70 m.
+# Segment radii as fractions of stature, from adult segment circumferences (CAESAR survey: thigh
+# ~0.56 m, calf ~0.37 m, upper arm ~0.30 m, forearm ~0.26 m at H = 1.70 m) divided by 2 pi,
+# slightly reduced because capsules overlap at joints; torso widths from Winter (2009): hip breadth
+# 0.191 H, chest ~0.19 H.
 SEGMENT_RADIUS_FRACTION: dict[str, float] = {
     "thigh": 0.034,
     "shin": 0.025,
@@ -86,12 +88,37 @@ SEGMENT_RADIUS_FRACTION: dict[str, float] = {
     "forearm": 0.019,
     "neck": 0.028,
     "head": 0.058,
-    "pelvis": 0.060,
-    "abdomen": 0.058,
-    "chest": 0.066,
+    "pelvis": 0.050,
+    "abdomen": 0.050,
+    "chest": 0.058,
     "collar": 0.024,
 }
-BODY_DENSITY_KG_M3 = 1010.0  # whole-body density (Winter 2009: 1.01-1.06 g/cm^3)
+
+# Masses: capsules cannot match a real torso's volume, so a uniform density would make the trunk
+# too light. Instead each body gets its segment's share of the whole-body mass from Winter (2009,
+# table 4.1: hand 0.006, forearm 0.016, upper arm 0.028, foot 0.0145, leg 0.0465, thigh 0.100,
+# head and neck 0.081, trunk 0.497 split as pelvis 0.142, abdomen 0.139, thorax 0.216), for a
+# body mass of REFERENCE_BMI x stature^2; MuJoCo computes each geom's inertia from its shape with
+# that mass (uniform density within a segment).
+REFERENCE_BMI = 22.5  # kg/m^2: about 65 kg at 1.70 m
+SEGMENT_MASS_FRACTION: dict[str, float] = {
+    "pelvis": 0.142,
+    "spine1": 0.070,  # abdomen, lower half
+    "spine2": 0.069,  # abdomen, upper half
+    "spine3": 0.180,  # thorax without the shoulder girdle
+    "left_collar": 0.018,  # shoulder girdle (clavicle, scapula) share of the thorax
+    "neck": 0.011,
+    "head": 0.070,
+    "left_shoulder": 0.028,  # upper arm
+    "left_elbow": 0.016,  # forearm
+    "left_wrist": 0.004,  # palm
+    "left_hand": 0.002,  # fingers
+    "left_hip": 0.100,  # thigh
+    "left_knee": 0.0465,  # shank
+    "left_ankle": 0.012,  # foot without the toes
+    "left_foot": 0.0025,  # toes
+}
+BODY_DENSITY_KG_M3 = 1010.0  # whole-body density (Winter 2009), for geoms without a mass share
 HAND_LENGTH_BEYOND_JOINT = 0.058  # fraction of stature from the SMPL hand joint to fingertips
 FOOT_HEEL_BEHIND_ANKLE = 0.030  # fraction of stature
 FOOT_WIDTH = 0.055  # fraction of stature (Winter 2009)
@@ -113,6 +140,11 @@ def joint_range_deg(body: str) -> tuple[tuple[float, float], ...]:
     if side_of(body) == "right":
         ry, rz = (-ry[1], -ry[0]), (-rz[1], -rz[0])
     return rx, ry, rz
+
+
+def mass_fraction(body: str) -> float:
+    """Share of the whole-body mass carried by `body` (mirrored for the right side)."""
+    return SEGMENT_MASS_FRACTION[_table_key(body)]
 
 
 def peak_torque(body: str) -> float:

@@ -130,6 +130,12 @@ def track_motion(
     kv = -model.actuator_biasprm[idx.actuators, 2]
     pelvis = idx.bodies[0]
 
+    # The wrench's damping acts through the root dofs' own damping, which MuJoCo integrates
+    # implicitly (stable at any gain); the stiffness and the velocity feed-forward stay explicit.
+    root_dofs = np.arange(idx.root_qvel.start, idx.root_qvel.stop)
+    model.dof_damping[root_dofs[:3]] = assist.kd_force
+    model.dof_damping[root_dofs[3:]] = assist.kd_torque
+
     data.qpos[idx.root_qpos] = root_ref[0]
     data.qpos[idx.hinge_qpos] = q_ref[0]
     data.qvel[idx.root_qvel.start : idx.root_qvel.start + 3] = v_ref[0]
@@ -143,16 +149,17 @@ def track_motion(
         if t % record_every == 0:
             qpos_log.append(data.qpos.copy())
         data.ctrl[idx.actuators] = q_ref[t] + (kv / kp) * qd_ref[t]
-        rot_err = matrix_to_axis_angle(ref.global_orient[t] @ data.xmat[pelvis].reshape(3, 3).T)
-        ang_vel_world = data.xmat[pelvis].reshape(3, 3) @ data.qvel[idx.root_qvel][3:]
+        pelvis_rot = data.xmat[pelvis].reshape(3, 3)
+        rot_err = matrix_to_axis_angle(ref.global_orient[t] @ pelvis_rot.T)
+        ang_vel_world = pelvis_rot @ data.qvel[idx.root_qvel][3:]
+        pos_err = root_ref[t, :3] - data.qpos[idx.root_qpos][:3]
+        # the full PD wrench, for the record (clipped to the assist limits)
         f, tau = assist.wrench(
-            root_ref[t, :3] - data.qpos[idx.root_qpos][:3],
-            v_ref[t] - data.qvel[idx.root_qvel][:3],
-            rot_err,
-            w_ref[t] - ang_vel_world,
+            pos_err, v_ref[t] - data.qvel[idx.root_qvel][:3], rot_err, w_ref[t] - ang_vel_world
         )
-        data.xfrc_applied[pelvis, :3] = f
-        data.xfrc_applied[pelvis, 3:] = tau
+        # what is applied explicitly: the wrench minus the damping the root dofs already apply
+        data.xfrc_applied[pelvis, :3] = f + assist.kd_force * data.qvel[idx.root_qvel][:3]
+        data.xfrc_applied[pelvis, 3:] = tau + assist.kd_torque * ang_vel_world
         forces.append(np.linalg.norm(f))
         torques.append(np.linalg.norm(tau))
         mujoco.mj_step(model, data)

@@ -156,3 +156,20 @@ def test_tracking_synthetic_motion_low_error_and_assist():
     r = track_motion(m)
     assert r.mpjpe_mm < 30.0
     assert r.assist_force_mean < 0.1 * r.body_weight
+
+
+def test_pd_tracked_cmu_walk_stays_close_with_small_assist():
+    """The foundation invariant: a physical replay of real mocap, root assist reported."""
+    from navenv.humanoid.grounding import level_ground
+    from navenv.mocap import load_amc
+
+    result = load_amc("tests/data/mocap/02.asf", "tests/data/mocap/02_01.amc", return_result=True)
+    walk, report = level_ground(result.motion.resample(30.0), result.skeleton)
+    assert report["tilt_deg"] < 5.0
+    tracked = track_motion(walk, result.skeleton)
+    assert tracked.mpjpe_mm < 30.0
+    assert tracked.assist_force_mean < 0.25 * tracked.body_weight
+    # the humanoid really walked: the pelvis covered the reference's distance
+    start, end = tracked.simulated_joints[0, 0, :2], tracked.simulated_joints[-1, 0, :2]
+    ref = np.linalg.norm(tracked.reference_joints[-1, 0, :2] - tracked.reference_joints[0, 0, :2])
+    assert np.linalg.norm(end - start) == pytest.approx(ref, rel=0.1)
