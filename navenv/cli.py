@@ -38,9 +38,9 @@ def _cmd_track(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenes(args: argparse.Namespace) -> int:
-    from scenes import cli as scenes_cli
+    from navenv import scene_commands
 
-    return scenes_cli.run(args)
+    return scene_commands.run(args)
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
