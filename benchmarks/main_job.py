@@ -1,0 +1,211 @@
+"""The main job: policies climb routes on the training split and on each test split, are scored,
+and a report is written (markdown table, figure, video of one climb). `navenv demo` runs the
+quick suite, `navenv bench` the full one."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from benchmarks.harness import POLICIES, EpisodeRecord, EpisodeTask, run_episode
+from benchmarks.scoring import markdown_table, summarise
+
+TEST_SPLITS: tuple[str, ...] = ("test_iid", "test_novel_geometry", "test_novel_holds")
+DEFAULT_SPLITS: tuple[str, ...] = ("train", *TEST_SPLITS)
+
+
+@dataclass
+class SuiteConfig:
+    """Which episodes a suite runs."""
+
+    splits: tuple[str, ...] = DEFAULT_SPLITS
+    """Scene splits to evaluate on (scenes.splits names)."""
+    policies: tuple[str, ...] = POLICIES
+    """Policies to evaluate (benchmarks.harness.POLICIES)."""
+    episodes: int = 2
+    """Episodes per (split, policy): scene specs and routes drawn from the split, seeded."""
+    max_steps: int = 1800
+    """Step limit per episode (60 s at 30 Hz)."""
+    seed: int = 0
+    """Seeds every scene/route draw and every episode."""
+    workers: int = 0
+    """Worker processes (0: one per core)."""
+    video: bool = True
+    """Film one climb (tripod view with the ego view inset)."""
+
+    def __post_init__(self) -> None:
+        from scenes import splits as scene_splits
+
+        unknown = [s for s in self.splits if s not in scene_splits.names()]
+        if unknown:
+            raise ValueError(f"unknown splits {unknown}; expected some of {scene_splits.names()}")
+        bad = [p for p in self.policies if p not in POLICIES]
+        if bad:
+            raise ValueError(f"unknown policies {bad}; expected some of {POLICIES}")
+        if self.episodes < 1 or self.max_steps < 1:
+            raise ValueError("episodes and max_steps must be >= 1")
+
+
+def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
+    """The suite's episodes: for each split, `episodes` (scene, route) draws shared by every policy."""
+    from scenes import splits as scene_splits
+
+    rng = np.random.default_rng(cfg.seed)
+    tasks = []
+    for split in cfg.splits:
+        specs = scene_splits.get(split)
+        picks = rng.choice(len(specs), size=cfg.episodes, replace=cfg.episodes > len(specs))
+        for k, i in enumerate(picks):
+            spec = specs[int(i)]
+            n_routes = len(spec.build().routes)
+            route = f"r{int(rng.integers(n_routes))}"
+            seed = int(cfg.seed * 1000 + k)
+            for policy in cfg.policies:
+                tasks.append(EpisodeTask(policy, split, spec, route, seed, cfg.max_steps))
+    return tasks
+
+
+def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
+    """Run every episode (in parallel), score, write the report; returns the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tasks = make_tasks(cfg)
+    workers = cfg.workers or os.cpu_count() or 1
+    start = time.perf_counter()
+    records: list[EpisodeRecord] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
+        for rec in tqdm(pool.map(run_episode, tasks), total=len(tasks), desc="episodes", unit="ep"):
+            records.append(rec)
+    summary = summarise(records)
+    video = _film_one_climb(cfg, tasks, out_dir) if cfg.video else None
+    elapsed = time.perf_counter() - start
+    table = markdown_table(summary)
+    _write_report(out_dir, cfg, summary, table, video, elapsed, len(tasks))
+    print(table)
+    print(f"\n{len(tasks)} episodes in {elapsed:.0f} s -> report: {out_dir / 'report.md'}")
+    return {f"{s}/{p}": v for (s, p), v in summary.items()}
+
+
+def _film_one_climb(cfg: SuiteConfig, tasks: list[EpisodeTask], out_dir: Path) -> Path | None:
+    """The first training-split climb of the best available expert, tripod view + ego inset."""
+    from navenv.video import inset, write_mp4
+
+    order = ("scripted_physics", "scripted_kinematic", "random")
+    chosen = next((t for p in order for t in tasks if t.policy == p), None)
+    if chosen is None:
+        return None
+    rec = run_episode(replace(chosen, record_frames=True))
+    if (
+        chosen.policy == "scripted_physics" and not rec.success
+    ):  # show a completed climb if physics fell
+        kin = next((t for t in tasks if t.policy == "scripted_kinematic"), None)
+        if kin is not None:
+            rec = run_episode(replace(kin, record_frames=True))
+    frames = [inset(tripod, ego) for tripod, ego in rec.frames]
+    path = write_mp4(out_dir / "climb.mp4", frames, fps=30.0)
+    import imageio.v3 as iio
+
+    iio.imwrite(out_dir / "climb_frame.png", frames[len(frames) // 2])
+    return path
+
+
+def _figure(summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    splits = list(dict.fromkeys(s for s, _ in summary))
+    policies = list(dict.fromkeys(p for _, p in summary))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    width = 0.8 / max(len(policies), 1)
+    for ax, metric, label in zip(
+        axes,
+        ("completion", "route_progress", "route_recall"),
+        ("completion", "route progress", "route recall"),
+    ):
+        for j, pol in enumerate(policies):
+            vals = [summary.get((s, pol), {}).get(metric, np.nan) for s in splits]
+            ax.bar(np.arange(len(splits)) + j * width, vals, width, label=pol)
+        ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(label)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _write_report(
+    out_dir: Path,
+    cfg: SuiteConfig,
+    summary: dict,
+    table: str,
+    video: Path | None,
+    elapsed: float,
+    n: int,
+) -> None:
+    _figure(summary, out_dir / "summary.png")
+    lines = [
+        "# navenv benchmark report",
+        "",
+        f"{n} episodes, splits {', '.join(cfg.splits)}, policies {', '.join(cfg.policies)}, "
+        f"{cfg.episodes} episode(s) per split and policy, seed {cfg.seed}, {elapsed:.0f} s wall.",
+        "",
+        table,
+        "",
+        "Columns: completion = top hold held with both hands; progress = furthest hand hold reached / "
+        "route length; holds reached = distinct route holds gripped; falls = terminated without success; "
+        "assist = mean residual root force in body weights; route precision/recall = gripped holds on the "
+        "route / route holds gripped (all limbs); hold order = longest in-order subsequence of hand holds "
+        "/ holds touched; contact dist = limb-to-hold distance when a grip closes; MPJPE to plan = joint "
+        "position error against the expert's planned motion (global, mm).",
+        "",
+        "![summary](summary.png)",
+        "",
+    ]
+    if video is not None:
+        lines += [
+            f"Video of one climb (tripod view, ego view inset): [{video.name}]({video.name})",
+            "",
+            "![frame](climb_frame.png)",
+            "",
+        ]
+    (out_dir / "report.md").write_text("\n".join(lines))
+    results = {
+        "config": {**asdict(cfg)},
+        "summary": {f"{s}/{p}": v for (s, p), v in summary.items()},
+        "wall_seconds": elapsed,
+    }
+    tmp = out_dir / "results.json.tmp"
+    tmp.write_text(json.dumps(results, indent=2, default=float))
+    os.replace(tmp, out_dir / "results.json")
+
+
+def run_demo(out_dir: Path, quick: bool = True, seed: int = 0) -> dict:
+    """`navenv demo`: the quick suite (under 5 minutes on 2 cores); `--full` is `navenv bench`."""
+    if not quick:
+        return run_bench(out_dir, episodes=8, splits=None, seed=seed, workers=0)
+    return run_suite(SuiteConfig(episodes=2, seed=seed, max_steps=1200), out_dir)
+
+
+def run_bench(
+    out_dir: Path, episodes: int, splits: list[str] | None, seed: int, workers: int
+) -> dict:
+    """`navenv bench`: every policy on train and each test split, `episodes` each."""
+    return run_suite(
+        SuiteConfig(
+            splits=tuple(splits) if splits else DEFAULT_SPLITS,
+            episodes=episodes,
+            seed=seed,
+            workers=workers,
+        ),
+        out_dir,
+    )
