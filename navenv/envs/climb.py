@@ -289,6 +289,7 @@ class ClimbRouteEnv(gym.Env):
             self._reward_state,
             progress_delta=progressed / max(self.route_view.n_hand - 1, 1),
             reach_distance=self._reach_distance(),
+            grip_fraction=float(self.grips.active.mean()),
             success=success,
             fall=fall,
             effort=float(np.dot(d.actuator_force, d.actuator_force)) * self.dt,

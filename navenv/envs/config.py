@@ -13,6 +13,8 @@ class RewardWeights:
     """Per route hold newly reached by a hand, scaled by 1 / (number of route holds - 1)."""
     reach: float = 2.0
     """Per metre the free hand moves toward its next hold (potential-based shaping)."""
+    hold: float = 0.05
+    """Per step, times the fraction of limbs gripping a hold (staying on the wall)."""
     success: float = 50.0
     """Once, when the top hold is held with both hands."""
     energy: float = 2e-6

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from navenv.envs.config import RewardWeights
 
-REWARD_TERMS: tuple[str, ...] = ("progress", "reach", "success", "energy", "fall", "assist")
+REWARD_TERMS: tuple[str, ...] = ("progress", "reach", "hold", "success", "energy", "fall", "assist")
 
 
 @dataclass
@@ -22,6 +22,7 @@ def reward_terms(
     *,
     progress_delta: float,
     reach_distance: float,
+    grip_fraction: float,
     success: bool,
     fall: bool,
     effort: float,
@@ -31,6 +32,7 @@ def reward_terms(
 
     progress_delta: newly reached route fraction (route positions / (R - 1)); reach_distance: the
     free hand's distance (m) to its next hold now (potential-based: reward = w * decrease);
+    grip_fraction: share of the four limbs gripping a hold;
     effort: sum of squared actuator torques x dt (N^2 m^2 s); assist: residual root force in body
     weights x dt (s).
     """
@@ -39,6 +41,7 @@ def reward_terms(
     return {
         "progress": w.progress * progress_delta,
         "reach": reach,
+        "hold": w.hold * grip_fraction,
         "success": w.success * float(success),
         "energy": -w.energy * effort,
         "fall": -w.fall * float(fall),
