@@ -130,9 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the tasks on a Ray cluster (pip install 'navenv[ray]')",
     )
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--clip-seconds", type=float, default=5.0, help="seconds per stored episode (a clip of a climb)")
-    gen.add_argument("--clips-per-plan", type=int, default=4, help="clips cut from each planned climb")
-    gen.add_argument("--planner", default=None, help="module:function that plans a climb (default: the scripted expert)")
+    gen.add_argument(
+        "--clip-seconds",
+        type=float,
+        default=5.0,
+        help="seconds per stored episode (a clip of a climb)",
+    )
+    gen.add_argument(
+        "--clips-per-plan", type=int, default=4, help="clips cut from each planned climb"
+    )
+    gen.add_argument(
+        "--planner",
+        default=None,
+        help="module:function that plans a climb (default: the scripted expert)",
+    )
     info = data_sub.add_parser("info", help="summarise and verify a dataset directory")
     info.add_argument("dir")
     mini = data_sub.add_parser("to-minari", help="export environment episodes as a Minari dataset")

@@ -42,6 +42,8 @@ CONTROL_MODES = ("physics", "kinematic")
 ASSIST_MODES = ("none", "residual")
 GRIP_SLICE = slice(NUM_HINGES, NUM_HINGES + 4)
 EXTRA_START = NUM_HINGES + 4  # first index after the grip channels
+BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
+FLOOR_REACH = 1.3  # m: no part but a foot reaches lower than this below the pelvis (hands: ~0.9 m)
 
 
 @dataclass
@@ -193,11 +195,13 @@ class ClimbRouteEnv(gym.Env):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        self._dt = self.config.frame_skip * self.model.opt.timestep
+        self._warnings = self.data.warning.number  # a live view: cheap to read every step
 
     @property
     def dt(self) -> float:
         """Seconds per env step (the policy period)."""
-        return self.config.frame_skip * self.model.opt.timestep
+        return self._dt
 
     # ------------------------------------------------------------------ reset
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -267,7 +271,7 @@ class ClimbRouteEnv(gym.Env):
                 d.xfrc_applied[idx.bodies[0], :3] = force
                 d.xfrc_applied[idx.bodies[0], 3:] = wrench[3:] * cfg.max_assist_torque
                 assist_force = float(np.linalg.norm(force)) / self.world.body_weight
-            warnings_before = d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number
+            warnings_before = int(self._warnings[BADQACC])
             mujoco.mj_step(m, d, nstep=cfg.frame_skip)
             broken = self.grips.enforce_limits(d)
             unstable = self._unstable(warnings_before)
@@ -282,13 +286,14 @@ class ClimbRouteEnv(gym.Env):
 
         # bookkeeping, reward, termination
         progressed = self._update_progress()
+        reach = self._reach_distance()
         success = self._is_success()
         fall = (not unstable) and self._is_fall()
         terms = reward_terms(
             cfg.rewards,
             self._reward_state,
             progress_delta=progressed / max(self.route_view.n_hand - 1, 1),
-            reach_distance=self._reach_distance(),
+            reach_distance=reach,
             grip_fraction=float(self.grips.active.mean()),
             success=success,
             fall=fall,
@@ -328,12 +333,15 @@ class ClimbRouteEnv(gym.Env):
             m.eq_data[self.grips.equalities[limb], 3:6] = d.site_xpos[idx.grip_sites[limb]]
 
     def _unstable(self, warnings_before: int) -> bool:
+        """A bad-acceleration warning (MuJoCo then resets the state), non-finite state, or joint
+        speeds far beyond anything a body does."""
         d = self.data
-        if d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > warnings_before:
+        if self._warnings[BADQACC] > warnings_before:
             return True
-        if not (np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()):
+        qvel = d.qvel
+        if not np.isfinite(qvel).all():
             return True
-        return bool(np.abs(d.qvel[self.index.hinge_qvel]).max() > 10 * self.config.max_joint_speed)
+        return bool(np.abs(qvel[self.index.hinge_qvel]).max() > 10 * self.config.max_joint_speed)
 
     # ------------------------------------------------------------------ observation
     def _render_ego(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -395,7 +403,9 @@ class ClimbRouteEnv(gym.Env):
 
     def _is_fall(self) -> bool:
         d = self.data
-        if d.ncon:
+        pelvis_z = d.xpos[self.index.bodies[0], 2]
+        # only a pelvis within FLOOR_REACH of the floor lets a body other than the feet touch it
+        if d.ncon and pelvis_z < self.world.floor_z + FLOOR_REACH:
             geoms = d.contact.geom[: d.ncon]
             floor = self.world.is_floor[geoms]
             touching = self.world.is_non_foot[geoms]

@@ -62,6 +62,7 @@ class Grips:
             model.geom_rbound[self.hold_geoms] if len(self.hold_geoms) else np.zeros(0)
         )
         self.held = np.full(4, NO_HOLD)  # index into hold_geoms per limb
+        self._active = np.zeros(4, bool)  # held != NO_HOLD, kept in step (read every env step)
         self.armed = np.ones(4, bool)
         self._fromto = np.zeros(6)
 
@@ -69,6 +70,7 @@ class Grips:
     def reset(self, data: mujoco.MjData) -> None:
         """Open every grip."""
         self.held[:] = NO_HOLD
+        self._active[:] = False
         self.armed[:] = True
         data.eq_active[self.equalities] = 0
 
@@ -81,8 +83,8 @@ class Grips:
 
     @property
     def active(self) -> np.ndarray:
-        """(4,) bool: which limbs grip."""
-        return self.held != NO_HOLD
+        """(4,) bool: which limbs grip (read-only by convention; updated in place)."""
+        return self._active
 
     # ------------------------------------------------------------------ per step
     def command(self, data: mujoco.MjData, channels: np.ndarray) -> None:
@@ -109,12 +111,12 @@ class Grips:
 
     def forces(self, data: mujoco.MjData) -> np.ndarray:
         """(4,) current constraint force norm (N) of each grip (0 when open)."""
-        if not self.active.any() or data.nefc == 0:
+        ne = data.ne  # MuJoCo puts the equality rows first in the constraint arrays
+        if ne == 0:
             return np.zeros(4)
-        is_eq = data.efc_type == mujoco.mjtConstraint.mjCNSTR_EQUALITY
-        f = data.efc_force[is_eq]
-        sq = np.bincount(data.efc_id[is_eq], weights=f * f, minlength=self.model.neq)
-        return np.sqrt(sq[self.equalities]) * self.active
+        f = data.efc_force[:ne]
+        sq = np.bincount(data.efc_id[:ne], weights=f * f, minlength=self.model.neq)
+        return np.sqrt(sq[self.equalities]) * self._active
 
     def nearest_hold(self, data: mujoco.MjData, limb: int) -> int:
         """Index of the hold whose surface is nearest the limb's gripping geoms within the capture
@@ -143,7 +145,9 @@ class Grips:
         self.model.eq_data[eq, 3:6] = data.site_xpos[self.index.grip_sites[limb]]
         data.eq_active[eq] = 1
         self.held[limb] = hold
+        self._active[limb] = True
 
     def _open(self, data: mujoco.MjData, limb: int) -> None:
         data.eq_active[self.equalities[limb]] = 0
         self.held[limb] = NO_HOLD
+        self._active[limb] = False

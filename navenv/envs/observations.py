@@ -68,9 +68,20 @@ class RouteView:
         self.foot_seq = np.asarray(foot_seq, dtype=int)
         self.lookahead = lookahead
         self.route_pos_of_hold = {int(h): i for i, h in enumerate(self.route)}
+        # the same as an array over every scene hold (plus a -1 slot for "no hold" at index -1)
+        self._route_pos = np.full(len(self.all_pos) + 1, -1)
+        self._route_pos[self.route] = np.arange(len(self.route))
         self.hand_pos_of_hold = {int(h): i for i, h in enumerate(self.hand_seq)}
         self.foot_pos_of_hold = {int(h): i for i, h in enumerate(self.foot_seq)}
         self._norm = 1.0 / max(len(self.route) - 1, 1)
+        # the K hand holds after each position of the hand sequence (the top repeats at the end)
+        n = len(self.hand_seq)
+        self._ahead = self.hand_seq[
+            np.minimum(np.arange(n + 1)[:, None] + np.arange(lookahead), n - 1)
+        ]
+        self._pts = np.empty((2 * lookahead + 8, 3))
+        self._holds = np.empty((lookahead, HOLD_FEATURES))
+        self._limbs = np.empty((4, LIMB_FEATURES))
 
     def position_of(self, hold: int) -> int:
         """Route position (0..R-1) of scene hold `hold`, or -1 when it is not on the route."""
@@ -104,22 +115,29 @@ class RouteView:
         foot_reached: int,
     ) -> np.ndarray:
         """(route_dim,) float32 (sites: (4, 3) grip sites, world; held: (4,) scene holds or -1)."""
-        n = len(self.hand_seq)
-        ahead = self.hand_seq[
-            np.minimum(np.arange(reached + 1, reached + 1 + self.lookahead), n - 1)
-        ]
-        holds = np.empty((self.lookahead, HOLD_FEATURES))
-        holds[:, 0:3] = (self.all_pos[ahead] - pelvis_pos) @ pelvis_rot  # world -> pelvis frame
-        holds[:, 3:6] = self.all_normal[ahead] @ pelvis_rot
+        k = self.lookahead
+        ahead = self._ahead[min(reached + 1, len(self._ahead) - 1)]  # (K,) scene holds
+        # every world point/direction goes to the pelvis frame in one product (hot path)
+        pts = self._pts
+        pts[:k] = self.all_pos[ahead] - pelvis_pos
+        pts[k : 2 * k] = self.all_normal[ahead]
+        pts[2 * k : 2 * k + 4] = sites - pelvis_pos
+        pts[2 * k + 4 :] = self.limb_targets(reached, foot_reached) - sites
+        local = pts @ pelvis_rot
+        holds, limbs = self._holds, self._limbs
+        holds[:, 0:3] = local[:k]
+        holds[:, 3:6] = local[k : 2 * k]
         holds[:, 6] = self.all_size[ahead]
         holds[:, 7] = ahead == self.hand_seq[-1]
-        limbs = np.empty((4, LIMB_FEATURES))
-        limbs[:, 0:3] = (sites - pelvis_pos) @ pelvis_rot
+        limbs[:, 0:3] = local[2 * k : 2 * k + 4]
         limbs[:, 3] = active
-        route_pos = np.array([self.position_of(h) if h >= 0 else -1 for h in held])
+        route_pos = self._route_pos[held]  # held == -1 reads the trailing -1 slot
         limbs[:, 4] = np.where(route_pos >= 0, route_pos * self._norm, -1.0)
-        limbs[:, 5:8] = (self.limb_targets(reached, foot_reached) - sites) @ pelvis_rot
-        return np.concatenate([holds.reshape(-1), limbs.reshape(-1)]).astype(np.float32)
+        limbs[:, 5:8] = local[2 * k + 4 :]
+        out = np.empty(route_dim(k), np.float32)
+        out[: k * HOLD_FEATURES] = holds.reshape(-1)
+        out[k * HOLD_FEATURES :] = limbs.reshape(-1)
+        return out
 
     def limb_targets(self, reached: int, foot_reached: int) -> np.ndarray:
         """(4, 3) world position each limb should go to next: both hands the next hand hold,

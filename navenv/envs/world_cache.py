@@ -52,6 +52,7 @@ class CompiledWorld:
     is_floor: np.ndarray  # (ngeom,) bool
     is_non_foot: np.ndarray  # (ngeom,) bool: humanoid geoms that must not touch the floor
     body_weight: float  # N
+    floor_z: float  # height of the highest floor plane, metres
     climb_box: tuple[np.ndarray, np.ndarray]  # centre (3,), half extents (3,), metres
     spawns: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     spawn_error: dict[str, float] = field(default_factory=dict)
@@ -148,5 +149,6 @@ def compile_world(scene: Scene, skeleton: Skeleton, config: ClimbConfig) -> Comp
         is_floor=is_floor,
         is_non_foot=is_non_foot,
         body_weight=float(model.body_subtreemass[index.bodies[0]] * -model.opt.gravity[2]),
+        floor_z=float(model.geom_pos[is_floor, 2].max()) if is_floor.any() else 0.0,
         climb_box=((lo + hi) / 2, (hi - lo) / 2),
     )
