@@ -79,7 +79,7 @@ def make_policy(name: str, env: gym.Env):
     if name in ("scripted_kinematic", "scripted_physics"):
         from policies.scripted import ScriptedClimber
 
-        return ScriptedClimber(control=env.unwrapped.control)
+        return ScriptedClimber(control=env.unwrapped.control, action_space=env.action_space)
     raise ValueError(f"unknown policy {name!r}; expected one of {POLICIES}")
 
 

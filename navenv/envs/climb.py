@@ -244,6 +244,8 @@ class ClimbRouteEnv(gym.Env):
             scene=self.scene,
             route=self.route,
             spawn_error=float(self.world.spawn_error[self.route.id]),
+            hinge_range=self.index.hinge_range.copy(),  # radians, (69, 2): how actions normalise
+            climb_box=tuple(b.copy() for b in self.world.climb_box),  # kinematic root normalisation
         )
         return self._observe(), info
 

@@ -125,12 +125,16 @@ class Grips:
             return NO_HOLD
         # bounding spheres first: only pairs whose spheres come within the capture radius can
         geoms = self.limb_geoms[limb]
-        gap = np.linalg.norm(data.geom_xpos[self.hold_geoms][:, None, :] - data.geom_xpos[geoms][None, :, :], axis=-1)
+        gap = np.linalg.norm(
+            data.geom_xpos[self.hold_geoms][:, None, :] - data.geom_xpos[geoms][None, :, :], axis=-1
+        )
         gap -= self.hold_radius[:, None] + self.model.geom_rbound[geoms][None, :]  # (H, G)
         pairs = np.argwhere(gap < self.capture_radius)
         best, best_d = NO_HOLD, self.capture_radius
         for h, k in pairs[np.argsort(gap[pairs[:, 0], pairs[:, 1]])]:
-            d = mujoco.mj_geomDistance(self.model, data, int(geoms[k]), int(self.hold_geoms[h]), best_d, self._fromto)
+            d = mujoco.mj_geomDistance(
+                self.model, data, int(geoms[k]), int(self.hold_geoms[h]), best_d, self._fromto
+            )
             if d < best_d:
                 best, best_d = int(h), d
         return best

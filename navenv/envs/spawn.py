@@ -94,7 +94,7 @@ def start_stance(
     for a, b in (("left_hand", "right_hand"), ("left_foot", "right_foot")):
         if a in holds and b in holds and holds[a].id == holds[b].id:  # matched on one hold
             # the hold frame's x axis (up x normal) points to the climber's right
-            across = hold_frame(holds[a].normal)[:, 0] * max(0.5 * holds[a].size, 0.04)
+            across = hold_frame(holds[a].normal)[:, 0] * max(0.5 * holds[a].size, 0.05)
             targets_pos[a] = targets_pos[a] - across
             targets_pos[b] = targets_pos[b] + across
     normal = np.mean([h.normal for h in holds.values()], axis=0)

@@ -20,12 +20,18 @@ def step_clean(model: mujoco.MjModel, data: mujoco.MjData, steps: int) -> None:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
-    return scenes.import_mesh("tests/data/meshes/wall_binary.stl", out_dir=tmp_path_factory.mktemp("scan"))
+    return scenes.import_mesh(
+        "tests/data/meshes/wall_binary.stl", out_dir=tmp_path_factory.mktemp("scan")
+    )
 
 
 @pytest.mark.parametrize("source", ["wall", "room", "imported"])
 def test_scene_compiles_and_steps_without_warnings(source, imported):
-    scene = {"wall": lambda: scenes.generate_wall(5), "room": lambda: scenes.generate_room(5), "imported": lambda: imported}[source]()
+    scene = {
+        "wall": lambda: scenes.generate_wall(5),
+        "room": lambda: scenes.generate_room(5),
+        "imported": lambda: imported,
+    }[source]()
     model = scene_spec(scene).compile()
     data = mujoco.MjData(model)
     step_clean(model, data, 50)
@@ -40,7 +46,11 @@ def test_scene_compiles_and_steps_without_warnings(source, imported):
 
 @pytest.mark.parametrize("source", ["wall", "room", "imported"])
 def test_scene_with_humanoid_standing_steps_without_warnings(source, imported):
-    scene = {"wall": lambda: scenes.generate_wall(5), "room": lambda: scenes.generate_room(5), "imported": lambda: imported}[source]()
+    scene = {
+        "wall": lambda: scenes.generate_wall(5),
+        "room": lambda: scenes.generate_room(5),
+        "imported": lambda: imported,
+    }[source]()
     model = compose_world(scene).compile()
     data = mujoco.MjData(model)
     idx = HumanoidIndex.from_model(model)
@@ -56,4 +66,6 @@ def test_tripod_camera_intrinsics_match_scene():
     model = scene_spec(scene).compile()
     cam = scene.cameras[0]
     fovy = np.degrees(2 * np.arctan(0.5 * cam.height / cam.fy))
-    assert model.cam_fovy[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, cam.name)] == pytest.approx(fovy)
+    assert model.cam_fovy[
+        mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, cam.name)
+    ] == pytest.approx(fovy)

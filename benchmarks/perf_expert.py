@@ -1,0 +1,197 @@
+"""How well the scripted expert climbs: completion per split, kinematic and (optionally) physics.
+
+    python benchmarks/perf_expert.py                       # every route of every split, kinematic
+    python benchmarks/perf_expert.py --max-routes 24 --physics
+
+For each split (train, test_iid, test_novel_geometry, test_novel_holds by default) and each of its
+scenes' routes (or the first --max-routes in scene order, a fixed sample), the ScriptedClimber
+plans the route (seed --seed) and climbs it in ClimbRoute-v0 (obs="state", the scene object and the
+route id) with control="kinematic"; completion is info["is_success"] when the episode ends. With
+--physics it also climbs it with control="physics", assist="residual" (the same plan) and records
+completion and the mean of info["assist_norm"] (residual root force in body weights). Target: at
+least 95 % kinematic completion on train. The table also gives the share of plans that reached the
+top with every grip landing (plan_ok) and the mean planning time on one core (the reference the
+rest is measured against: an episode replays in a fraction of it).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import time
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import numpy as np
+
+SPLITS = ("train", "test_iid", "test_novel_geometry", "test_novel_holds")
+
+
+@dataclass
+class Result:
+    """One route's outcome."""
+
+    split: str
+    scene: str
+    route: str
+    plan_ok: bool
+    plan_seconds: float
+    plan_frames: int
+    kinematic_success: bool
+    kinematic_progress: float
+    physics_success: bool | None = None
+    physics_progress: float | None = None
+    mean_assist: float | None = None
+    error: str | None = None
+
+
+def tasks(splits: list[str], max_routes: int | None) -> list[tuple[str, int, int]]:
+    """(split, scene index, route index) for every route, or the first max_routes per split."""
+    from scenes import splits as scene_splits
+
+    out = []
+    for split in splits:
+        chosen = []
+        for i, spec in enumerate(scene_splits.get(split)):
+            n_routes = len(_scene(split, i, spec).routes)
+            chosen += [(split, i, r) for r in range(n_routes)]
+            if max_routes is not None and len(chosen) >= max_routes:
+                break
+        out += chosen[:max_routes] if max_routes is not None else chosen
+    return out
+
+
+_SCENES: dict = {}
+
+
+def _scene(split: str, index: int, spec=None):
+    """The scene of a split entry (built once per process)."""
+    key = (split, index)
+    if key not in _SCENES:
+        if spec is None:
+            from scenes import splits as scene_splits
+
+            spec = scene_splits.get(split)[index]
+        _SCENES.clear()  # one scene at a time: tasks arrive grouped by scene
+        _SCENES[key] = spec.build()
+    return _SCENES[key]
+
+
+def run_episode(env, climber, seed: int) -> tuple[bool, float, float]:
+    """Climb one episode; returns (success, route progress, mean assist in body weights)."""
+    obs, info = env.reset(seed=seed)
+    climber.reset(seed=seed, info=info)
+    assist, done = [], False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(climber.act(obs))
+        assist.append(info["assist_norm"])
+        done = terminated or truncated
+    return bool(info["is_success"]), float(info["route_progress"]), float(np.mean(assist))
+
+
+def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
+    """Plan, then climb kinematically (and in physics) one route."""
+    import gymnasium as gym
+
+    import navenv  # noqa: F401  (registers ClimbRoute-v0)
+    from policies.scripted import ScriptedClimber
+
+    split, index, r = task
+    scene = _scene(split, index)
+    route = scene.routes[r]
+    res = Result(split, scene.name, route.id, False, 0.0, 0, False, 0.0)
+    try:
+        kin = ScriptedClimber(control="kinematic")
+        start = time.perf_counter()
+        plan = kin.plan_for(scene, route, seed)
+        res.plan_seconds = time.perf_counter() - start
+        res.plan_ok, res.plan_frames = plan.success, plan.num_frames
+        env = gym.make(
+            "ClimbRoute-v0", scene=scene, route=route.id, obs="state", control="kinematic"
+        )
+        res.kinematic_success, res.kinematic_progress, _ = run_episode(env, kin, seed)
+        env.close()
+        if physics:
+            phys = ScriptedClimber(control="physics", assist="residual", plan_cache=kin.plan_cache)
+            env = gym.make(
+                "ClimbRoute-v0",
+                scene=scene,
+                route=route.id,
+                obs="state",
+                control="physics",
+                assist="residual",
+            )
+            res.physics_success, res.physics_progress, res.mean_assist = run_episode(
+                env, phys, seed
+            )
+            env.close()
+    except Exception as e:  # one broken route must not hide the others' figures
+        res.error = f"{type(e).__name__}: {e}"
+    return res
+
+
+def _evaluate_star(args) -> Result:
+    return evaluate(*args)
+
+
+def table(results: list[Result], physics: bool) -> str:
+    """The per-split summary table (percentages over routes)."""
+    head = f"{'split':22s} {'routes':>6s} {'kinematic':>9s} {'plan_ok':>7s} {'plan_s':>6s}"
+    if physics:
+        head += f" {'physics':>7s} {'progress':>8s} {'assist_bw':>9s}"
+    lines = [head, "-" * len(head)]
+    for split in dict.fromkeys(r.split for r in results):
+        rs = [r for r in results if r.split == split]
+        line = (
+            f"{split:22s} {len(rs):6d} {100 * np.mean([r.kinematic_success for r in rs]):8.1f}%"
+            f" {100 * np.mean([r.plan_ok for r in rs]):6.1f}%"
+            f" {np.mean([r.plan_seconds for r in rs]):6.2f}"
+        )
+        if physics:
+            ok = [r for r in rs if r.physics_success is not None]
+            line += (
+                f" {100 * np.mean([r.physics_success for r in ok]) if ok else float('nan'):6.1f}%"
+                f" {np.mean([r.physics_progress for r in ok]) if ok else float('nan'):8.2f}"
+                f" {np.mean([r.mean_assist for r in ok]) if ok else float('nan'):9.3f}"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse arguments, run every route in a pool, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS))
+    parser.add_argument("--max-routes", type=int, default=None, help="routes per split (fixed)")
+    parser.add_argument("--physics", action="store_true", help="also climb with physics + assist")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--verbose", action="store_true", help="print every route's result")
+    args = parser.parse_args()
+    from tqdm import tqdm
+
+    todo = tasks(args.splits, args.max_routes)
+    jobs = [(t, args.seed, args.physics) for t in todo]
+    start = time.perf_counter()
+    if args.workers > 1:
+        with get_context("spawn").Pool(args.workers) as pool:
+            results = list(
+                tqdm(pool.imap(_evaluate_star, jobs, chunksize=1), total=len(jobs), desc="routes")
+            )
+    else:
+        results = [evaluate(*j) for j in tqdm(jobs, desc="routes")]
+    for r in results:
+        if args.verbose or r.error:
+            print(r)
+    print(table(results, args.physics))
+    print(
+        f"{len(results)} routes in {time.perf_counter() - start:.0f} s with {args.workers} workers"
+    )
+
+
+if __name__ == "__main__":
+    main()

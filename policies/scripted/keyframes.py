@@ -1,0 +1,268 @@
+"""Whole-body IK keyframes for the scripted climber, and how much a configuration penetrates.
+
+`KeyframeSolver.solve` puts limbs on holds with `navenv.ik.solve_ik` (damped least squares on
+MuJoCo Jacobians, joint limits by an active set) from the current configuration:
+
+1. reach: the targets without contact rows (cheap; usually the result is already clear);
+2. if that sinks into the wall, a hold or the body itself, resolve contacts from there with
+   contact rows switched on early and small steps, so a limb pulled by its target cannot jump
+   back through what the previous step pushed it out of;
+3. if still in, the same from the previous (clear) configuration with twice the iterations, so
+   limbs slide around volumes instead of tunnelling through them.
+Contact rows switch on and off as limbs clear and re-enter, so the iterates cycle: contacts are
+resolved in short chunks and the best state seen is kept (worst error plus twice the depth).
+
+`WallClearance` pushes a planned pelvis position out from the wall and volumes behind it (rays on
+a model of the scene alone, so they never hit the climber).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from navenv.body.rotations import matrix_to_quat
+from navenv.envs.spawn import limb_axes
+from navenv.humanoid import names
+from navenv.humanoid.index import HumanoidIndex
+from navenv.ik import IKConfig, SiteTarget, solve_ik
+from navenv.world import hold_frame, scene_spec
+from scenes.types import Hold, Scene
+
+LIMBS = names.LIMBS
+CLEAR_CHUNK = 8  # IK iterations between checks while resolving contacts
+# Clearance probes around the pelvis, (right, up) offsets in m, and the distance (m) each keeps
+# from the wall or a volume behind it: the pelvis, and the knees less.
+PROBES: tuple[tuple[tuple[float, float], float], ...] = (
+    ((0.0, 0.0), 0.25),
+    ((-0.2, -0.35), 0.1),
+    ((0.2, -0.35), 0.1),
+)
+RAY_START_M = 2.0  # rays start this far out from the probe, outside every volume
+SURFACE_GROUPS = np.array([1, 0, 0, 0, 0, 0], np.uint8)  # geom group 0: wall, volumes, floor
+
+
+@dataclass
+class IKWeights:
+    """How the keyframe IK weighs its rows (see PlannerConfig for each field's meaning)."""
+
+    iterations: int = 40
+    hold_weight: float = 5.0
+    held_axis_weight: float = 1.0
+    contact_weight: float = 10.0
+    damping: float = 1e-3
+    clear_max_step: float = 0.05
+    tolerance_m: float = 0.002
+    root_prior_weight: float = 0.1
+    penetration_tol: float = 0.005
+    good_error_m: float = 0.01  # a contact-free solution this close ends the search
+
+
+@dataclass
+class Solution:
+    """One keyframe's IK result."""
+
+    qpos: np.ndarray
+    held_error: float  # m, worst distance of a holding limb from its pin
+    penetration: float  # m, deepest contact left
+    free_error: float  # m, distance of the travelling limb from its point (0 if none)
+
+    @property
+    def score(self) -> float:
+        """Badness: the worst error plus twice the penetration."""
+        return max(self.held_error, self.free_error) + 2.0 * self.penetration
+
+
+class KeyframeSolver:
+    """Solves keyframes on one model (its own MjData holds the current configuration)."""
+
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        index: HumanoidIndex,
+        holds: dict[str, Hold],
+        prior: np.ndarray,
+        weights: IKWeights,
+    ) -> None:
+        self.m, self.idx, self.holds, self.prior, self.w = model, index, holds, prior, weights
+        self.d = mujoco.MjData(model)
+        self.own = np.zeros(model.ngeom, bool)
+        self.own[index.geoms] = True
+        self.iterations: list[int] = []  # per IK pass (negative: contact passes), for profiling
+
+    def site(self, limb: str) -> tuple[np.ndarray, np.ndarray]:
+        """Current world position and rotation (3, 3) of `limb`'s grip site."""
+        s = self.idx.grip_sites[LIMBS.index(limb)]
+        return self.d.site_xpos[s].copy(), self.d.site_xmat[s].reshape(3, 3).copy()
+
+    def solve(
+        self,
+        pins: dict[str, tuple[np.ndarray, np.ndarray]],
+        root: tuple[np.ndarray, np.ndarray],
+        free: tuple | None = None,
+        posture: np.ndarray | None = None,
+        fallback: bool = True,
+    ) -> Solution:
+        """IK from the current configuration: each limb in `pins` stays at its (position,
+        rotation); `free` = (limb, point, hold id or None, axis weight) puts a travelling or
+        arriving limb on a point, turned for that hold; the pelvis is drawn toward `root` =
+        (position, rotation) and the hinges toward `posture` (default: the style prior)."""
+        m, d, idx, w = self.m, self.d, self.idx, self.w
+        targets = self._targets(pins, free)
+        prior = d.qpos.copy()
+        prior[idx.hinge_qpos] = (self.prior if posture is None else posture)[idx.hinge_qpos]
+        start = idx.root_qpos.start
+        prior[start : start + 3] = root[0]
+        prior[start + 3 : start + 7] = matrix_to_quat(root[1])
+        previous = d.qpos.copy()
+        n = len(pins)
+        reach = IKConfig(
+            iterations=w.iterations,
+            damping=w.damping,
+            root_posture_weight=w.root_prior_weight,
+            avoid_contacts=False,
+            tolerance=w.tolerance_m,
+        )
+        res = solve_ik(m, d, targets, posture=prior, config=reach, humanoid_geoms=idx.geoms)
+        self.iterations.append(res.iterations)
+        best = self._solution(res.qpos, res.errors, n)
+        if best.penetration > w.penetration_tol:
+            chunk = IKConfig(
+                iterations=CLEAR_CHUNK,
+                damping=w.damping,
+                root_posture_weight=w.root_prior_weight,
+                avoid_contacts=True,
+                penetration_tol=0.5 * w.penetration_tol,
+                max_step=w.clear_max_step,
+                contact_weight=w.contact_weight,
+                tolerance=w.tolerance_m,
+            )
+            tries = ((res.qpos, 1), (previous, 2)) if fallback else ((res.qpos, 1),)
+            best = self._clear(targets, prior, chunk, tries, n, best)
+        d.qpos[:] = best.qpos
+        mujoco.mj_kinematics(m, d)
+        return best
+
+    def _clear(self, targets, prior, chunk, tries, n, best: Solution) -> Solution:
+        """Resolve contacts from each warm start in turn, in chunks; the best state seen."""
+        m, d, w = self.m, self.d, self.w
+        for warm, scale in tries:
+            d.qpos[:] = warm
+            for _ in range(scale * w.iterations // CLEAR_CHUNK):
+                r = solve_ik(
+                    m, d, targets, posture=prior, config=chunk, humanoid_geoms=self.idx.geoms
+                )
+                self.iterations.append(-r.iterations)
+                cand = self._solution(r.qpos, r.errors, n)
+                if cand.score < best.score:
+                    best = cand
+                if cand.penetration <= w.penetration_tol and cand.held_error <= w.good_error_m:
+                    return best
+                if r.iterations < CLEAR_CHUNK:  # converged: more of the same will not help
+                    break
+        return best
+
+    def _solution(self, qpos: np.ndarray, errors: np.ndarray, n_held: int) -> Solution:
+        # solve_ik's own penetration figure is from before its last step: measure the result
+        return Solution(
+            qpos.copy(),
+            float(errors[:n_held].max(initial=0.0)),
+            penetration(self.m, self.d, self.own),
+            float(errors[n_held:].max(initial=0.0)),
+        )
+
+    def _targets(self, pins, free) -> list[SiteTarget]:
+        idx, w, eye = self.idx, self.w, np.eye(3)
+        targets = [
+            SiteTarget(
+                site=int(idx.grip_sites[LIMBS.index(l)]),
+                pos=p,
+                weight=w.hold_weight,
+                # a holding limb keeps the turn it gripped with: its local z and x axes stay put
+                axes=[(eye[2], r[:, 2]), (eye[0], r[:, 0])],
+                axis_weight=w.held_axis_weight,
+            )
+            for l, (p, r) in pins.items()
+        ]
+        if free is not None:
+            limb, point, hold_id, axis_weight = free
+            axes = limb_axes(limb, np.asarray(self.holds[hold_id].normal)) if hold_id else []
+            targets.append(
+                SiteTarget(
+                    site=int(idx.grip_sites[LIMBS.index(limb)]),
+                    pos=point,
+                    weight=w.hold_weight,
+                    axes=axes,
+                    axis_weight=axis_weight,
+                )
+            )
+        return targets
+
+
+class WallClearance:
+    """Distances to the scene's wall and volumes, by rays on a model of the scene alone."""
+
+    def __init__(self, scene: Scene) -> None:
+        self.model = scene_spec(scene).compile()
+        self.data = mujoco.MjData(self.model)
+        mujoco.mj_kinematics(self.model, self.data)
+        self._geom = np.zeros(1, np.int32)
+
+    def push_out(self, pelvis: np.ndarray, normal: np.ndarray) -> np.ndarray:
+        """`pelvis` moved out along `normal` until the pelvis and knee probes (PROBES) keep their
+        clearances from what is behind them."""
+        frame = hold_frame(normal)
+        right, up = frame[:, 0], frame[:, 1]
+        push = 0.0
+        for (across, along), clearance in PROBES:
+            push = max(push, clearance - self.depth(pelvis + across * right + along * up, normal))
+        return pelvis + normal * max(push, 0.0)
+
+    def depth(self, point: np.ndarray, normal: np.ndarray) -> float:
+        """Distance (m) from `point` to the surface behind it along -normal (inf if none)."""
+        start = point + normal * RAY_START_M
+        t = mujoco.mj_ray(self.model, self.data, start, -normal, SURFACE_GROUPS, 1, -1, self._geom)
+        return np.inf if t < 0 else t - RAY_START_M
+
+
+# ------------------------------------------------------------------ penetration
+def penetration(model: mujoco.MjModel, data: mujoco.MjData, own: np.ndarray) -> float:
+    """Deepest contact (m) of data's configuration (after mj_kinematics) involving a geom
+    flagged in `own`."""
+    mujoco.mj_collision(model, data)
+    if not data.ncon:
+        return 0.0
+    con = data.contact[: data.ncon]
+    mine = own[con.geom1] | own[con.geom2]
+    return float(max(0.0, -con.dist[mine].min())) if mine.any() else 0.0
+
+
+def frame_quality(
+    model: mujoco.MjModel, qpos: np.ndarray, own: np.ndarray, sites: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) deepest contact (m) involving a geom flagged in `own`, and (T, S, 3) positions of
+    `sites`, for each configuration of `qpos` (T, nq)."""
+    data = mujoco.MjData(model)
+    pen = np.empty(len(qpos))
+    pos = np.empty((len(qpos), len(sites), 3))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        pen[t] = penetration(model, data, own)
+        pos[t] = data.site_xpos[sites]
+    return pen, pos
+
+
+def frame_penetration(model: mujoco.MjModel, qpos: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """(T,) deepest contact (m) of each configuration involving a geom flagged in `own`."""
+    return frame_quality(model, qpos, own, np.zeros(0, int))[0]
+
+
+def max_penetration(model: mujoco.MjModel, qpos: np.ndarray, geoms: Sequence[int]) -> float:
+    """Deepest contact (m) involving any of `geoms` over the configurations `qpos` (T, nq)."""
+    own = np.zeros(model.ngeom, bool)
+    own[np.asarray(geoms, dtype=int)] = True
+    return float(frame_penetration(model, np.atleast_2d(qpos), own).max(initial=0.0))

@@ -1,0 +1,171 @@
+"""Tracker: action layout and ranges, PD targets with feed-forward, the root estimate from the
+observation, waiting for grips, kinematic actions, and the scripted climber in physics."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import navenv  # noqa: F401  (registers ClimbRoute-v0)
+import scenes
+from navenv.body.rotations import matrix_to_axis_angle
+from navenv.body.skeleton import Skeleton
+from navenv.envs.config import ClimbConfig
+from navenv.envs.observations import PROPRIO_LAYOUT
+from navenv.envs.world_cache import compile_world
+from navenv.humanoid.names import NUM_HINGES
+from navenv.humanoid.pose import motion_from_qpos
+from policies.scripted import ScriptedClimber
+from policies.tracker import (
+    Reference,
+    RootEstimator,
+    Tracker,
+    TrackerConfig,
+    kinematic_action,
+    split_obs,
+)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return scenes.load("wall_vertical_01")
+
+
+@pytest.fixture(scope="module")
+def world(scene):
+    return compile_world(scene, Skeleton.builtin(), ClimbConfig())
+
+
+def _hang_reference(world, frames: int = 20, swing: float = 0.0) -> Reference:
+    """A reference that stays in the route's start stance (one shoulder swinging by `swing`)."""
+    env = gym.make("ClimbRoute-v0", scene=world.scene, route=0, obs="state")
+    env.reset(seed=0)
+    q0 = env.unwrapped.data.qpos.copy()
+    env.close()
+    qpos = np.repeat(q0[None], frames, axis=0)
+    qpos[:, world.index.hinge_qpos[5]] += swing * np.linspace(0.0, 1.0, frames)
+    grips = np.ones((frames, 4), bool)
+    return Reference.from_qpos(qpos, world.index, grips, 30.0)
+
+
+def _obs(grips=(1, 1, 1, 1), angles=None) -> dict:
+    proprio = np.zeros(152, np.float32)
+    proprio[PROPRIO_LAYOUT["grips"]] = grips
+    if angles is not None:
+        proprio[PROPRIO_LAYOUT["joint_angles"]] = angles
+    return {"proprio": proprio, "route": np.zeros(64, np.float32)}
+
+
+def test_actions_are_pd_targets_with_feedforward(world):
+    ref = _hang_reference(world, swing=0.3)
+    cfg = ClimbConfig()
+    tracker = Tracker.from_world(
+        world, cfg, assist="none", config=TrackerConfig(joint_integral=0.0, limb_feedback=0.0)
+    )
+    tracker.set_reference(ref)
+    a = tracker.act(_obs(angles=ref.hinges[0]))
+    assert a.shape == (NUM_HINGES + 4,) and a.dtype == np.float32
+    assert np.abs(a).max() <= 1.0
+    lo, hi = world.index.hinge_range.T
+    target = lo + (a[:NUM_HINGES] + 1) * 0.5 * (hi - lo)
+    qd = (ref.hinges[2] - ref.hinges[1]) * ref.fps
+    expected = np.clip(ref.hinges[1] + tracker.kv_over_kp * qd, lo, hi)
+    np.testing.assert_allclose(target, expected, atol=1e-5)
+    assert tracker.kv_over_kp[5] > 0 and target[5] > ref.hinges[1, 5]  # leads the swing
+    np.testing.assert_array_equal(a[NUM_HINGES:], 1.0)
+
+
+def test_reference_validation_and_motion_round_trip(world):
+    ref = _hang_reference(world, frames=5)
+    with pytest.raises(ValueError, match="grips"):
+        Reference(ref.root_pos, ref.root_rot, ref.hinges, np.ones((4, 4), bool), 30.0)
+    with pytest.raises(ValueError, match="contacts"):
+        Reference(ref.root_pos, ref.root_rot, ref.hinges, ref.grips, 30.0, np.zeros((5, 3)))
+    qpos = np.zeros((5, world.model.nq))
+    qpos[:, world.index.root_qpos] = np.c_[ref.root_pos, np.tile([1.0, 0, 0, 0], (5, 1))]
+    qpos[:, world.index.hinge_qpos] = ref.hinges
+    motion = motion_from_qpos(qpos, world.index, Skeleton.builtin(), 30.0)
+    back = Reference.from_motion(motion, Skeleton.builtin(), world.index.hinge_range, ref.grips)
+    np.testing.assert_allclose(back.hinges, ref.hinges, atol=1e-6)
+    np.testing.assert_allclose(back.root_pos, ref.root_pos, atol=1e-9)
+    with pytest.raises(ValueError, match="assist"):
+        Tracker(world.index.hinge_range, np.ones(NUM_HINGES), dt=1 / 30, assist="magic")
+    with pytest.raises(RuntimeError, match="set_reference"):
+        Tracker(world.index.hinge_range, np.ones(NUM_HINGES), dt=1 / 30).act(_obs())
+
+
+def test_waits_at_a_grip_until_it_closes(world):
+    ref = _hang_reference(world, frames=30)
+    ref.grips[:, 1] = True
+    ref.grips[5:10, 1] = False  # the right hand lets go at frame 5 and grips again at frame 10
+    tracker = Tracker.from_world(world, ClimbConfig(), config=TrackerConfig(max_wait_s=0.5))
+    tracker.set_reference(ref)
+    open_hand = (1, 0, 1, 1)
+    frames = []
+    for _ in range(40):
+        a = tracker.act(_obs(grips=open_hand if tracker.frame >= 5 else (1, 1, 1, 1)))
+        frames.append(tracker.frame)
+    # it stops at frame 10 for max_wait_s (15 steps), then moves on
+    assert frames.count(10) == 1 + round(0.5 * 30)
+    assert frames[-1] > 10
+    assert a[NUM_HINGES + 1] == 1.0  # still asks for the grip
+
+
+def test_root_estimate_from_observation_is_exact(scene):
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="physics")
+    u = env.unwrapped
+    obs, _ = env.reset(seed=0)
+    est = RootEstimator(u.world.route_view(u.route, u.config.route_lookahead))
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # let it move a little
+        obs, *_ = env.step(rng.uniform(-0.05, 0.05, env.action_space.shape).astype(np.float32))
+    state = est.estimate(obs)
+    pelvis = u.index.bodies[0]
+    np.testing.assert_allclose(state.pos, u.data.xpos[pelvis], atol=2e-4)
+    rot = u.data.xmat[pelvis].reshape(3, 3)
+    assert np.linalg.norm(matrix_to_axis_angle(state.rot @ rot.T)) < 1e-3
+    np.testing.assert_allclose(state.linvel, u.data.qvel[:3], atol=1e-3)
+    proprio, _ = split_obs({"proprio": obs[:152], "route": obs[152:]})
+    np.testing.assert_array_equal(proprio, obs[:152])
+    env.close()
+
+
+def test_kinematic_action_puts_the_body_there(scene, world):
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="kinematic")
+    u = env.unwrapped
+    env.reset(seed=0)
+    q = u.data.qpos.copy()
+    q[2] += 0.05
+    q[world.index.hinge_qpos[10]] += 0.2
+    action = kinematic_action(q, np.ones(4, bool), world.index, world.climb_box)
+    assert action.shape == env.action_space.shape and np.abs(action).max() <= 1
+    env.step(action)
+    np.testing.assert_allclose(u.data.qpos[:3], q[:3], atol=1e-5)
+    np.testing.assert_allclose(
+        u.data.qpos[world.index.hinge_qpos], q[world.index.hinge_qpos], atol=1e-5
+    )
+    far = q.copy()
+    far[0] += 100.0
+    with pytest.raises(ValueError, match="climb box"):
+        kinematic_action(far, np.ones(4, bool), world.index, world.climb_box)
+    env.close()
+
+
+def test_physics_climber_makes_progress(scene):
+    """Physics + residual assist on the builtin route: the climber takes its next holds."""
+    env = gym.make(
+        "ClimbRoute-v0", scene=scene, route=0, obs="state", control="physics", assist="residual"
+    )
+    climber = ScriptedClimber(action_space=env.action_space)
+    obs, info = env.reset(seed=0)
+    climber.reset(seed=0, info=info)
+    start = info["route_progress"]
+    assists = []
+    for _ in range(300):
+        action = climber.act(obs)
+        assert action.shape == (NUM_HINGES + 10,) and np.abs(action).max() <= 1.0
+        obs, _, terminated, truncated, info = env.step(action)
+        assists.append(info["assist_norm"])
+        assert not (terminated or truncated) and not info["unstable"]
+    assert info["route_progress"] > start + 0.15  # two hand holds further
+    assert 0.0 < np.mean(assists) < 1.0  # body weights: the grips carry most of the load
+    env.close()
