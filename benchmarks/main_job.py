@@ -137,8 +137,8 @@ def _figure(summary: dict, path: Path) -> None:
         ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(label)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(policies), fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -193,7 +193,7 @@ def run_demo(out_dir: Path, quick: bool = True, seed: int = 0) -> dict:
     """`navenv demo`: the quick suite (under 5 minutes on 2 cores); `--full` is `navenv bench`."""
     if not quick:
         return run_bench(out_dir, episodes=8, splits=None, seed=seed, workers=0)
-    return run_suite(SuiteConfig(episodes=2, seed=seed, max_steps=1200), out_dir)
+    return run_suite(SuiteConfig(episodes=2, seed=seed), out_dir)
 
 
 def run_bench(
