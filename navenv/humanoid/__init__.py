@@ -2,6 +2,7 @@
 
 from navenv.humanoid import names, tables
 from navenv.humanoid.builder import HumanoidConfig, add_humanoid, build_humanoid, configure_options
+from navenv.humanoid.climber import climber_dims
 from navenv.humanoid.index import HumanoidIndex
 from navenv.humanoid.pose import (
     body_pose_from_angles,
@@ -17,6 +18,7 @@ __all__ = [
     "add_humanoid",
     "body_pose_from_angles",
     "build_humanoid",
+    "climber_dims",
     "configure_options",
     "joint_angles",
     "motion_from_qpos",

@@ -173,3 +173,19 @@ def test_pd_tracked_cmu_walk_stays_close_with_small_assist():
     start, end = tracked.simulated_joints[0, 0, :2], tracked.simulated_joints[-1, 0, :2]
     ref = np.linalg.norm(tracked.reference_joints[-1, 0, :2] - tracked.reference_joints[0, 0, :2])
     assert np.linalg.norm(end - start) == pytest.approx(ref, rel=0.1)
+
+
+def test_climber_dims_match_the_skeleton_and_generate_climbable_routes():
+    import scenes
+    from navenv.envs.climb import ClimbRouteEnv
+    from navenv.humanoid import climber_dims
+
+    short = Skeleton.builtin([-1.5])  # a 1.57 m climber
+    dims = climber_dims(short)
+    assert dims.stature == pytest.approx(short.stature)
+    assert dims.arm_length == pytest.approx(short.arm_length())
+    assert climber_dims(Skeleton.builtin()).arm_length > dims.arm_length
+    wall = scenes.generate_wall(11, climber=dims)
+    env = ClimbRouteEnv(scene=wall, obs="state", skeleton=short)
+    _, info = env.reset(seed=0)
+    assert info["spawn_error"] < 0.03  # the start stance fits this climber
