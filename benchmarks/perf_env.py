@@ -6,7 +6,9 @@
    OpenGL renderer at the same size, software EGL here).
 3. env steps/s with obs="ego" vs Gymnasium's Humanoid-v5 stepping with render_mode="rgb_array"
    at the same resolution (the pixel path a user would otherwise take); target >= 20x.
-4. vectorised stepping: gym.make_vec(..., vectorization_mode="async") with 2 workers vs one env.
+4. vectorised stepping with 2 envs vs one env: gym.make_vec(..., vectorization_mode="async")
+   (processes) and vectorization_mode="vector_entry_point" (navenv.envs.batch: mujoco.batch
+   threads in one process).
 
 Each pair is measured in alternating rounds and the median round is reported, so background load
 hits both sides alike. Run single-threaded for figures 1-3:
@@ -149,22 +151,25 @@ def ego_env_vs_humanoid_pixels(steps: int, rounds: int, size: int = 64) -> tuple
     return alternate(run_env, run_ref, steps, rounds)
 
 
-def vector_speedup(steps: int, workers: int = 2) -> tuple[float, float]:
-    """(total steps/s of `workers` async envs, steps/s of one env), obs='state', holding the start
-    stance (random actions make step times vary so much that lockstep workers mostly wait)."""
+def vector_speedup(steps: int, workers: int = 2) -> tuple[float, float, float]:
+    """(total steps/s of `workers` async envs, of a `workers`-env mujoco.batch env, of one env),
+    obs='state', holding the start stance (random actions make step times vary so much that
+    lockstep workers mostly wait)."""
     single = gym.make("ClimbRoute-v0", obs="state")
     single.reset(seed=0)
     a = hold_action(single)
     r1 = rate(lambda: _step_or_reset(single, a), steps)
-    vec = gym.make_vec(
-        "navenv:ClimbRoute-v0", num_envs=workers, vectorization_mode="async", obs="state"
-    )
-    vec.reset(seed=0)
     batch = np.stack([a] * workers)
-    vec.step(batch)  # warm up the workers
-    rv = rate(lambda: vec.step(batch), steps // workers) * workers
-    vec.close()
-    return rv, r1
+    rates = []
+    for mode in ("async", "vector_entry_point"):
+        vec = gym.make_vec(
+            "navenv:ClimbRoute-v0", num_envs=workers, vectorization_mode=mode, obs="state"
+        )
+        vec.reset(seed=0)
+        vec.step(batch)  # warm up the workers
+        rates.append(rate(lambda v=vec: v.step(batch), steps // workers) * workers)
+        vec.close()
+    return rates[0], rates[1], r1
 
 
 def _step_or_reset(env, action) -> None:
@@ -196,8 +201,9 @@ def main() -> None:
         ),
     ]
     if not args.skip_vector:
-        vec_rate, one_rate = vector_speedup(args.steps * 2)
-        rows.append(("env steps/s, 2 async workers", vec_rate, "one env", one_rate, None))
+        async_rate, batch_rate, one_rate = vector_speedup(args.steps * 2)
+        rows.append(("env steps/s, 2 async workers", async_rate, "one env", one_rate, None))
+        rows.append(("env steps/s, 2-env mujoco.batch", batch_rate, "one env", one_rate, None))
     print(f"{'measure':<32}{'value':>10}  {'reference':<38}{'value':>10}{'ratio':>8}{'target':>8}")
     for name, v, ref_name, r, target in rows:
         ratio = f"{v / r:.2f}" if r else "-"

@@ -256,15 +256,23 @@ class ClimbRouteEnv(gym.Env):
     # ------------------------------------------------------------------ step
     def step(self, action):
         """Apply PD targets (or a kinematic pose), grips and assist; advance one policy step."""
+        assist_force, warnings_before = self.apply_action(action)
+        if self.control == "physics":
+            mujoco.mj_step(self.model, self.data, nstep=self.config.frame_skip)
+        return self.finish_step(assist_force, warnings_before)
+
+    def apply_action(self, action) -> tuple[float, int]:
+        """The part of `step` before the physics: validate, grips, controls (or the kinematic
+        pose). Returns (assist force in body weights, warning count) for `finish_step`; split out
+        so a batched vector env can step many envs' physics at once in between."""
         a = _check_action(action, self.action_space.shape[0])
-        m, d, idx, cfg = self.model, self.data, self.index, self.config
+        d, idx, cfg = self.data, self.index, self.config
         self._ep.last_good_qpos[:] = d.qpos
         self._ep.last_good_qvel[:] = d.qvel
         lo, hi = idx.hinge_range[:, 0], idx.hinge_range[:, 1]
         targets = lo + (a[:NUM_HINGES] + 1.0) * 0.5 * (hi - lo)
         self.grips.command(d, a[GRIP_SLICE])
         assist_force = 0.0
-        penetration = 0.0
         if self.control == "physics":
             d.ctrl[idx.actuators] = targets
             if self.assist == "residual":
@@ -273,12 +281,18 @@ class ClimbRouteEnv(gym.Env):
                 d.xfrc_applied[idx.bodies[0], :3] = force
                 d.xfrc_applied[idx.bodies[0], 3:] = wrench[3:] * cfg.max_assist_torque
                 assist_force = float(np.linalg.norm(force)) / self.world.body_weight
-            warnings_before = int(self._warnings[BADQACC])
-            mujoco.mj_step(m, d, nstep=cfg.frame_skip)
+        else:
+            self._set_kinematic_pose(targets, a[EXTRA_START:])
+        return assist_force, int(self._warnings[BADQACC])
+
+    def finish_step(self, assist_force: float, warnings_before: int):
+        """The part of `step` after the physics: grip limits, stability, reward, observation."""
+        m, d, cfg = self.model, self.data, self.config
+        penetration = 0.0
+        if self.control == "physics":
             broken = self.grips.enforce_limits(d)
             unstable = self._unstable(warnings_before)
         else:
-            self._set_kinematic_pose(targets, a[EXTRA_START:])
             broken = np.zeros(4, bool)
             unstable = not np.isfinite(d.qpos).all()
             penetration = float(max(0.0, -d.contact.dist.min())) if d.ncon else 0.0

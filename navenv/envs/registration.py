@@ -3,6 +3,10 @@
 Convention: ``import navenv`` registers plain ids (``gym.make("ClimbRoute-v0")``); without the
 import, ``gym.make("navenv:ClimbRoute-v0")`` imports navenv first (Gymnasium's module:id form).
 Versions follow Gymnasium's rule: a behaviour change bumps the version.
+
+Many envs at once: ``gym.make_vec("ClimbRoute-v0", n, vectorization_mode="async")`` (one process
+per env, any kwargs including scene_split) or ``vectorization_mode="vector_entry_point"``
+(navenv.envs.batch: one process, physics on mujoco.batch threads, one scene for all envs).
 """
 
 from __future__ import annotations
@@ -20,5 +24,6 @@ def register_envs() -> None:
         gym.register(
             id="ClimbRoute-v0",
             entry_point="navenv.envs.climb:ClimbRouteEnv",
+            vector_entry_point="navenv.envs.batch:make_batch_env",
             max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
         )
