@@ -1,7 +1,8 @@
 """Cameras that turn a MuJoCo scene into images.
 
 - `RayCastCamera`: CPU ray casting, no OpenGL, deterministic; uint8 RGB and float32 planar depth;
-  the default for observations (>= 1,000 frames/s at 64x64 on one core).
+  the default for observations. A numba-compiled tracer and shader (~6,500 frames/s at 64x64 on
+  one core in ClimbRoute) with the numpy tracer (~1,000 frames/s) as fallback and reference.
 - `make_renderer(model, w, h, prefer="gl" | "raycast")`: MuJoCo's OpenGL renderer for pretty
   videos, falling back to ray casting (with one warning) where no GL context can be made.
 

@@ -7,6 +7,11 @@ intersected, following MuJoCo's own ray functions; a z-buffer keeps the nearest 
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
+import warnings
+
 import mujoco
 import numpy as np
 
@@ -21,8 +26,12 @@ _KIND = {
     int(_G.mjGEOM_CAPSULE): _CAPSULE,
     int(_G.mjGEOM_CYLINDER): _CYLINDER,
 }
-BACKENDS: tuple[str, ...] = ("auto", "mujoco")
-"""`auto`: analytic tracer, mj_multiRay near mesh/hfield/SDF geoms; `mujoco`: mj_multiRay only."""
+BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "mujoco")
+"""How primitives are traced (mj_multiRay always takes the rays near mesh/hfield/SDF geoms):
+`numba`: the compiled tracer and shader (navenv.render.primitives_jit, shading_jit; an error
+where numba is missing); `numpy`: the numpy tracer here and `shading.Shader` (the reference);
+`auto`: numba where it imports and compiles, else numpy; `mujoco`: every ray through
+mj_multiRay."""
 # mj_multiRay's cutoff drops geoms by centre distance, which would drop a large floor plane whose
 # centre is far away although its surface is near; the cutoff is applied to hit distances instead.
 _MJ_NO_CUTOFF = 1e30
@@ -378,3 +387,35 @@ class _AnalyticTracer:
             if not np.array_equal(pose, self._static_pose):
                 self.corners[:, :, s] = _box_corners(xpos[s], xmat[s], self.aabb[s])
                 self._static_pose = pose
+
+
+def numba_installed() -> bool:
+    """Whether numba can be imported (checked without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@functools.cache
+def load_jit() -> tuple[tuple[type, type] | None, str]:
+    """((compiled tracer class, compiled shader class), "") once numba imports and warm-up frames
+    ran correctly, else (None, why).
+
+    Runs once per process: the first call imports numba and compiles the kernels (seconds), or
+    loads them from numba's on-disk cache (cache=True: well under a second); later calls are free.
+    A numba that is installed but fails warns once, as `auto` then falls back to numpy.
+    """
+    if not numba_installed():
+        return None, "numba is not installed (pip install numba)"
+    try:
+        tracer = importlib.import_module("navenv.render.primitives_jit")
+        shader = importlib.import_module("navenv.render.shading_jit")
+        tracer.warm_up()
+        shader.warm_up()
+    except Exception as exc:  # any numba failure means: use the numpy code
+        why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        warnings.warn(
+            f"navenv.render: the numba backend failed to compile ({why}); using numpy instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None, why
+    return (tracer._JitTracer, shader._JitShader), ""

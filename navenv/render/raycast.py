@@ -1,12 +1,15 @@
-"""CPU ray-cast camera: one ray per pixel, no OpenGL, deterministic, >= 1,000 frames/s at 64x64.
+"""CPU ray-cast camera: one ray per pixel, no OpenGL, deterministic, >= 2,000 frames/s at 64x64.
 
 Two tracers produce the same per-pixel result (nearest geom id, planar depth, normal):
-- an analytic numpy tracer for planes, boxes, spheres, ellipsoids, capsules and cylinders. Each
+- an analytic tracer for planes, boxes, spheres, ellipsoids, capsules and cylinders. Each
   geom's local bounding box is projected to a pixel rectangle, and only the (pixel, geom) pairs
-  inside those rectangles are intersected, vectorised per geom kind; a z-buffer (`minimum.at`)
-  keeps the nearest. This is what makes the frame rate: `mujoco.mj_multiRay` tests every ray
-  against every geom's angular bounds and reaches ~400 frames/s on the climbing benchmark world
-  (`benchmarks/perf_raycast.py`), the analytic tracer several times that.
+  inside those rectangles are intersected; a z-buffer keeps the nearest. It comes compiled
+  (numba, `primitives_jit`, `backend="numba"`, the default where numba is installed) and in
+  numpy (`primitives`, vectorised per geom kind, `backend="numpy"`: the fallback and reference).
+  This is what makes the frame rate: `mujoco.mj_multiRay` tests every ray against every geom's
+  angular bounds and reaches ~400 frames/s on the climbing benchmark world
+  (`benchmarks/perf_raycast.py`), the numpy tracer ~1,000 and the compiled one several times that
+  (with `backend="numba"` the shading is compiled too, `shading_jit`, giving the same bytes).
 - `mujoco.mj_multiRay` (all geoms, normals returned) for the rays whose pixel lies in the
   rectangle of a mesh, height field or SDF geom, so such scenes stay exact; `backend="mujoco"`
   sends every ray there (the reference the analytic tracer is tested against).
@@ -32,6 +35,8 @@ from navenv.render.primitives import (
     _box_corners,
     _geom_visible,
     _Projector,
+    load_jit,
+    numba_installed,
 )
 from navenv.render.shading import RenderError, Shader, ShadingConfig
 
@@ -120,12 +125,15 @@ class RayCastCamera:
                 raise RenderError(f"{name}={value!r}: expected an int >= 1")
         if backend not in BACKENDS:
             raise RenderError(f"backend={backend!r}: expected one of {BACKENDS}")
+        if backend == "numba" and not numba_installed():
+            raise RenderError("backend='numba': numba is not installed; use 'auto' or 'numpy'")
         if not (isinstance(cutoff, int | float) and math.isfinite(cutoff) and cutoff > 0):
             raise RenderError(f"cutoff={cutoff!r}: expected a finite distance > 0 (metres)")
         self.model = model
         self.width, self.height = int(width), int(height)
         self.cutoff = float(cutoff)
         self.backend = backend
+        self._active: str | None = None  # resolved on first render: compiling numba takes time
         self.camera_id = _resolve_camera(model, camera)
         if self.camera_id >= 0 and model.cam_projection[self.camera_id] != 0:
             raise RenderError(f"camera={camera!r}: orthographic cameras are not supported")
@@ -187,6 +195,25 @@ class RayCastCamera:
         view = self._gid.reshape(self.height, self.width)
         view.flags.writeable = False
         return view
+
+    @property
+    def active_backend(self) -> str:
+        """The tracer renders use: "numba", "numpy" or "mujoco" (may compile numba, once)."""
+        if self._active is None:
+            self._active = self._resolve_backend()
+        return self._active
+
+    def _resolve_backend(self) -> str:
+        if self.backend in ("numpy", "mujoco"):
+            return self.backend
+        compiled, why = load_jit()
+        if compiled is None:
+            if self.backend == "numba":
+                raise RenderError(f"backend='numba': the compiled backend is unavailable ({why})")
+            return "numpy"
+        self._tracer = compiled[0](self._tracer)  # same results, same calls, compiled
+        self._shader = compiled[1](self._shader)
+        return "numba"
 
     def render(
         self,
@@ -252,7 +279,7 @@ class RayCastCamera:
     def _trace(self, data: mujoco.MjData, pos: np.ndarray, mat: np.ndarray) -> None:
         """Fill the per-pixel geom id, planar depth and camera-frame normal buffers."""
         visible = _geom_visible(self.model)
-        if self.backend == "mujoco":
+        if self.active_backend == "mujoco":
             self._mj_trace(data, pos, mat, np.arange(self._gid.size))
             return
         rays = self._complex_rays(data, pos, mat, visible)
