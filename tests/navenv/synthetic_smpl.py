@@ -19,16 +19,22 @@ from navenv.body.skeleton import Skeleton
 from navenv.body.smpl_files import SMPL_TO_NAVENV
 
 N_VERTS = 6890
+N_VERTS_SMPLX = 10475
 N_FACES = 13776
 SMPLH_FINGERS = 5  # index, middle, pinky, ring, thumb; 3 joints each, per hand
 
 
 def _joints_and_parents(kind: str) -> tuple[np.ndarray, list[int]]:
-    """Rest joints (SMPL frame) and parents for 'smpl' (24) or 'smplh' (52 joints)."""
+    """Rest joints (SMPL frame) and parents for 'smpl' (24), 'smplh' (52) or 'smplx' (55 joints)."""
     joints = Skeleton.builtin().rest_joints @ SMPL_TO_NAVENV  # navenv -> SMPL frame (row vectors)
     if kind == "smpl":
         return joints, list(SMPL_PARENTS)
     body, parents = list(joints[:22]), list(SMPL_PARENTS[:22])
+    if kind == "smplx":  # jaw and eyes come before the fingers in SMPL-X
+        head = joints[15]
+        for offset in ([0.0, -0.05, 0.05], [0.03, 0.04, 0.08], [-0.03, 0.04, 0.08]):
+            body.append(head + np.array(offset))
+            parents.append(15)
     for wrist, hand in ((20, 22), (21, 23)):
         direction = joints[hand] - joints[wrist]
         for finger in range(SMPLH_FINGERS):
@@ -42,20 +48,21 @@ def _joints_and_parents(kind: str) -> tuple[np.ndarray, list[int]]:
 
 
 def synthetic_smpl_arrays(seed: int = 0, kind: str = "smpl") -> dict:
-    """The arrays of a synthetic SMPL ('smpl') or SMPL-H ('smplh') model."""
+    """The arrays of a synthetic SMPL ('smpl'), SMPL-H ('smplh') or SMPL-X ('smplx') model."""
     rng = np.random.default_rng(seed)
     joints, parents = _joints_and_parents(kind)
     n = len(joints)
-    owner = np.arange(N_VERTS) % n  # vertex -> joint blob
-    offsets = rng.normal(0, 0.03, (N_VERTS, 3))
+    n_verts = N_VERTS_SMPLX if kind == "smplx" else N_VERTS
+    owner = np.arange(n_verts) % n  # vertex -> joint blob
+    offsets = rng.normal(0, 0.03, (n_verts, 3))
     blob_verts = [np.flatnonzero(owner == j) for j in range(n)]
     for verts in blob_verts:  # centre each blob exactly on its joint
         offsets[verts] -= offsets[verts].mean(axis=0)
-    j_reg = np.zeros((n, N_VERTS))
+    j_reg = np.zeros((n, n_verts))
     for j, verts in enumerate(blob_verts):
         j_reg[j, verts] = 1.0 / len(verts)
-    weights = np.zeros((N_VERTS, n))
-    weights[np.arange(N_VERTS), owner] = 1.0
+    weights = np.zeros((n_verts, n))
+    weights[np.arange(n_verts), owner] = 1.0
     faces = [
         rng.choice(blob_verts[int(rng.integers(n))], size=3, replace=False) for _ in range(N_FACES)
     ]
@@ -66,12 +73,16 @@ def synthetic_smpl_arrays(seed: int = 0, kind: str = "smpl") -> dict:
         "v_template": joints[owner] + offsets,
         "J_regressor": j_reg,
         "weights": weights,
-        "shapedirs": rng.normal(0, 1e-3, (N_VERTS, 3, 10)),
-        "posedirs": rng.normal(0, 1e-4, (N_VERTS, 3, 9 * (n - 1))),
+        # SMPL-X stores 300 shape then 100 expression components
+        "shapedirs": rng.normal(0, 1e-3, (n_verts, 3, 400 if kind == "smplx" else 10)),
+        "posedirs": rng.normal(0, 1e-4, (n_verts, 3, 9 * (n - 1))),
         "kintree_table": kintree,
         "f": np.asarray(faces, dtype=np.int64),
     }
-    if kind == "smplh":
+    if kind == "smplx":  # facial landmarks smplx's constructor reads
+        data["lmk_faces_idx"] = rng.integers(0, N_FACES, 51)
+        data["lmk_bary_coords"] = rng.dirichlet(np.ones(3), 51)
+    if kind in ("smplh", "smplx"):
         for side in ("l", "r"):
             data[f"hands_components{side}"] = np.linalg.qr(rng.normal(size=(45, 45)))[0]
             data[f"hands_mean{side}"] = np.zeros(45)

@@ -12,7 +12,7 @@ from navenv.body.smpl_files import (
     SMPLFileNotFoundError,
     load_model_arrays,
 )
-from tests.navenv.synthetic_smpl import N_VERTS, write_synthetic_model
+from tests.navenv.synthetic_smpl import N_VERTS, N_VERTS_SMPLX, write_synthetic_model
 
 
 def test_joint_tables():
@@ -65,13 +65,18 @@ def test_bad_betas():
         Skeleton.builtin(np.zeros(11))
 
 
-@pytest.mark.parametrize("kind, fmt", [("smpl", "npz"), ("smpl", "pkl"), ("smplh", "npz")])
+@pytest.mark.parametrize(
+    "kind, fmt", [("smpl", "npz"), ("smpl", "pkl"), ("smplh", "npz"), ("smplx", "npz")]
+)
 def test_from_smplx_runs_smplx_on_synthetic_files(tmp_path, kind, fmt):
     path = write_synthetic_model(tmp_path, kind=kind, fmt=fmt)
     s = Skeleton.from_smplx(path)
     # the synthetic model regresses the builtin skeleton's joints (see synthetic_smpl.py)
     np.testing.assert_allclose(s.rest_joints, Skeleton.builtin().rest_joints, atol=1e-5)
-    assert s.vertices.shape == (N_VERTS, 3) and s.faces.shape[1] == 3
+    assert (
+        s.vertices.shape == (N_VERTS_SMPLX if kind == "smplx" else N_VERTS, 3)
+        and s.faces.shape[1] == 3
+    )
     np.testing.assert_allclose(s.skin_weights.sum(axis=1), 1.0, atol=1e-6)
     assert s.source.startswith(kind)
     # betas go through smplx's shape blend shapes
