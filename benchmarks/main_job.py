@@ -137,7 +137,9 @@ def _figure(summary: dict, path: Path) -> None:
         ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(label)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(policies), fontsize=8)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(policies), fontsize=8
+    )
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -13,7 +13,13 @@ from benchmarks.scoring import markdown_table, score_episode, summarise
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    cfg = SuiteConfig(splits=("train", "test_novel_holds"), policies=("random", "scripted_kinematic"), episodes=1, max_steps=90, workers=2)
+    cfg = SuiteConfig(
+        splits=("train", "test_novel_holds"),
+        policies=("random", "scripted_kinematic"),
+        episodes=1,
+        max_steps=90,
+        workers=2,
+    )
     summary = run_suite(cfg, out)
     return out, summary
 
@@ -25,7 +31,16 @@ def test_report_files_and_table(report):
     text = (out / "report.md").read_text()
     assert "| train | random |" in text and "| test_novel_holds | scripted_kinematic |" in text
     results = json.loads((out / "results.json").read_text())
-    assert set(results["summary"]) == set(summary) == {"train/random", "train/scripted_kinematic", "test_novel_holds/random", "test_novel_holds/scripted_kinematic"}
+    assert (
+        set(results["summary"])
+        == set(summary)
+        == {
+            "train/random",
+            "train/scripted_kinematic",
+            "test_novel_holds/random",
+            "test_novel_holds/scripted_kinematic",
+        }
+    )
 
 
 def test_expert_beats_random(report):
@@ -34,14 +49,20 @@ def test_expert_beats_random(report):
         expert, rand = summary[f"{split}/scripted_kinematic"], summary[f"{split}/random"]
         assert expert["route_progress"] > rand["route_progress"]
         assert expert["falls"] == 0.0
-        assert expert["mpjpe_plan_mm"] == pytest.approx(0.0, abs=1.0)  # kinematic replay is the plan
+        assert expert["mpjpe_plan_mm"] == pytest.approx(
+            0.0, abs=1.0
+        )  # kinematic replay is the plan
 
 
 def test_tasks_are_seeded_and_shared_across_policies():
-    cfg = SuiteConfig(splits=("train",), policies=("random", "scripted_kinematic"), episodes=2, seed=3)
+    cfg = SuiteConfig(
+        splits=("train",), policies=("random", "scripted_kinematic"), episodes=2, seed=3
+    )
     a, b = make_tasks(cfg), make_tasks(cfg)
     assert a == b
-    by_policy = {p: [(t.spec.key(), t.route, t.seed) for t in a if t.policy == p] for p in cfg.policies}
+    by_policy = {
+        p: [(t.spec.key(), t.route, t.seed) for t in a if t.policy == p] for p in cfg.policies
+    }
     assert by_policy["random"] == by_policy["scripted_kinematic"]
 
 
@@ -62,6 +83,13 @@ def test_bad_suite_config():
 
 
 def test_table_marks_missing_metrics():
-    task = EpisodeTask("random", "train", make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec, "r0", 0, 20)
+    task = EpisodeTask(
+        "random",
+        "train",
+        make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec,
+        "r0",
+        0,
+        20,
+    )
     table = markdown_table(summarise([run_episode(task)]))
     assert table.splitlines()[2].endswith("| - |")  # no plan to compare a random policy with
