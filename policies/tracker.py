@@ -63,6 +63,7 @@ LIMB_CHAINS: dict[str, tuple[str, ...]] = {
 }
 LIMB_DAMPING = 1e-2  # m^2, damped least squares of limb feedback
 LIMB_FADE = 0.9  # per step: how a free limb's old correction fades while it travels
+SUPPORT_DAMPING = 1e-4  # damping of the support force distribution (m^2 per unit share)
 
 
 @dataclass
@@ -80,7 +81,7 @@ class TrackerConfig:
     """N m/rad of root orientation error."""
     kd_torque: float = 30.0
     """N m s/rad of root angular velocity error."""
-    joint_integral: float = 3.0
+    joint_integral: float = 0.0
     """1/s: integral action on the hinge errors seen in the observation (0 = off); makes up for
     the PD joints sagging under the body's weight."""
     integral_limit: float = 0.3
@@ -92,13 +93,29 @@ class TrackerConfig:
     needs the tracker's model, see Tracker.from_world, and the root state)."""
     limb_correction_limit: float = 0.6
     """rad: largest correction of one hinge by limb feedback."""
+    hold_retarget: float = 0.5
+    """Share of a holding limb's anchor error (where its grip closed vs. where the reference,
+    from the reference root, puts it) corrected per step through its chain (0 = off)."""
+    limb_turn_weight: float = 0.0
+    """m/rad: how much a limb's turn (toward the reference's) counts against its position in
+    the chain corrections (0 = position only)."""
+    travel_feedback: float = 0.0
+    """Like limb_feedback, for a free limb on its way (0: its old correction fades out)."""
+    match_gap_m: float = 0.085
+    """m: a hand joining its partner on one hold aims this far beside the partner's grip (a
+    palm's width), so the two hands do not collide (0 = follow the plan)."""
+    gravity_feedforward: bool = True
+    """Add the static hinge torques that hold the reference under gravity, with the holding
+    limbs carrying the body, as target offsets (needs the tracker's model and the root state)."""
     velocity_feedforward: bool = True
     """Add (kv/kp) qdot_ref to the PD targets (no lag); False: plain position targets."""
     wait_for_grip: bool = True
     """Hold the reference at a grip frame until the observation shows the grip closed."""
     max_wait_s: float = 1.0
     """Longest wait for one grip (s); then the reference moves on."""
-    grip_tolerance: float = 0.1
+    release_wait_s: float = 3.0
+    """Longest wait (s) before letting a limb go while another wanted grip is still open."""
+    grip_tolerance: float = 0.03
     """m: a grip is commanded closed only once the limb's grip site is this close to where the
     reference puts it (needs limb feedback; else grips follow the reference)."""
     rearm_after_s: float = 0.3
@@ -298,7 +315,10 @@ class Tracker:
         self.lost = np.zeros(4)  # s each planned grip has been missing
         self.integral = np.zeros(NUM_HINGES)  # rad, hinge target correction
         self.limb_offset = np.zeros(NUM_HINGES)  # rad, limb feedback correction
+        self.feedforward = np.zeros(NUM_HINGES)  # rad, static support torque / kp
         self.site_error = np.zeros(4)  # m, grip sites from the reference (0 without feedback)
+        self.anchors = np.full((4, 3), np.nan)  # world point where each held grip closed
+        self._next_hold: np.ndarray | None = None  # (T, 4) next hold of each limb per frame
         self.pending = np.zeros(4)  # s each wanted grip has been open
         self._estimated = False  # self._data holds this step's estimated configuration
         self.model, self.index, self.grips = model, index, grips
@@ -306,6 +326,14 @@ class Tracker:
             if index is None:
                 raise ValueError("Tracker: pass the model's HumanoidIndex with the model")
             self._data = mujoco.MjData(model)
+            self._jacp = np.zeros((3, model.nv))
+            self._jacr = np.zeros((3, model.nv))
+            self._bias = np.zeros(model.nv)
+            self._kp = model.actuator_gainprm[index.actuators, 0].copy()
+            self._peak = model.actuator_forcerange[index.actuators, 1].copy()
+            # each limb's share of the body's support, by its grip's force limit
+            limits = grips.force_limits if grips is not None else np.ones(4)
+            self._grip_share = np.where(np.isfinite(limits), limits, 1.0) / 1000.0
             self._ref_data = mujoco.MjData(model)
             self._chains = [
                 np.array([names.HINGE_NAMES.index(f"{b}_{a}") for b in bodies for a in "xyz"])
@@ -318,6 +346,8 @@ class Tracker:
         m, idx = world.model, world.index
         kp = m.actuator_gainprm[idx.actuators, 0]
         kv = -m.actuator_biasprm[idx.actuators, 2]
+        hand, foot = env_config.hand_grip_force_limit, env_config.foot_grip_force_limit
+        limits = np.array([hand, hand, foot, foot])  # N, names.LIMBS order
         return cls(
             idx.hinge_range,
             kv / kp,
@@ -329,7 +359,7 @@ class Tracker:
             config=config,
             model=m,
             index=idx,
-            grips=Grips(m, idx, world.hold_geoms, env_config.capture_radius, np.full(4, np.inf)),
+            grips=Grips(m, idx, world.hold_geoms, env_config.capture_radius, limits),
         )
 
     @property
@@ -350,8 +380,13 @@ class Tracker:
         self.lost[:] = 0.0
         self.integral[:] = 0.0
         self.limb_offset[:] = 0.0
+        self.feedforward[:] = 0.0
         self.site_error[:] = 0.0
+        self.anchors[:] = np.nan
         self.pending[:] = 0.0
+        self._next_hold = (
+            _next_contacts(reference.contacts) if reference.contacts is not None else None
+        )
 
     def act(self, obs, state: RootState | None = None) -> np.ndarray:
         """The action for this step (float32, in [-1, 1]); advances along the reference.
@@ -374,11 +409,25 @@ class Tracker:
         self._estimated = self.model is not None and state is not None
         if self._estimated:  # compare with where the last action sent the body, not the next
             self._limb_feedback(self.time, state, angles, held)
+            if cfg.gravity_feedforward:
+                self._support_torques(held)
         # wait at a grip frame until the grip has closed (closed loop on the observation)
         frame = self._frame(self.time)
         want = ref.grips[frame]
         new = want & ~held & (~ref.grips[frame - 1] if frame > 0 else True)
         if cfg.wait_for_grip and new.any() and self.waited < cfg.max_wait_s - 1e-9:
+            self.waited += self.dt
+            return self._action(self.time, state, self._gate(want, held))
+        # let no limb go while another the reference holds is still off its hold: three
+        # points of contact (up to release_wait_s, then the plan goes on)
+        nxt = self._frame(self.time + self.dt)
+        lets_go = want & ~ref.grips[nxt] & held
+        if (
+            cfg.wait_for_grip
+            and lets_go.any()
+            and (want & ~held).any()
+            and self.waited < cfg.release_wait_s - 1e-9
+        ):
             self.waited += self.dt
             return self._action(self.time, state, self._gate(want, held))
         self.waited = 0.0
@@ -397,13 +446,15 @@ class Tracker:
         grip anywhere within its capture radius, and a grip closed off the reference drags the
         rest of the climb off it."""
         self.pending = np.where(want & ~held, self.pending + self.dt, 0.0)
-        ready = self.site_error < self.config.grip_tolerance
+        late = self.pending >= self.config.max_wait_s - 1e-9
+        ready = (self.site_error < self.config.grip_tolerance) | late
         if self.ref.contacts is not None and self.grips is not None and self._estimated:
-            # the env closes on the nearest hold in reach: only let it when that is the one meant
+            # the env closes on the nearest hold in reach: only let it when that is the one
+            # meant, even after the wait (a grip on another hold drags the rest off the plan)
             meant = self.ref.contacts[self._frame(self.time)]
             for limb in np.flatnonzero(want & ~held & ready & (meant >= 0)):
                 ready[limb] = self.grips.nearest_hold(self._data, int(limb)) == meant[limb]
-        return want & (held | ready | (self.pending >= self.config.max_wait_s - 1e-9))
+        return want & (held | ready)
 
     @property
     def frame(self) -> int:
@@ -423,30 +474,140 @@ class Tracker:
         mujoco.mj_kinematics(m, d)
         mujoco.mj_comPos(m, d)
         hinges, _, pos, _ = self._sample(time)
+        self._base = hinges
         rd.qpos[start : start + 3] = pos
         rd.qpos[start + 3 : start + 7] = matrix_to_quat(self.ref.root_rot[self._frame(time)])
         rd.qpos[idx.hinge_qpos] = hinges
         mujoco.mj_kinematics(m, rd)
-        jac = np.zeros((3, m.nv))
-        lim = self.config.limb_correction_limit
-        errors = rd.site_xpos[idx.grip_sites] - d.site_xpos[idx.grip_sites]
+        site_rot = rd.site_xmat[idx.grip_sites].reshape(4, 3, 3).copy()
+        goals = rd.site_xpos[idx.grip_sites] + self._match_shift(time, held)
+        errors = goals - d.site_xpos[idx.grip_sites]
         self.site_error = np.linalg.norm(errors, axis=1)
         pending = self.ref.grips[self._frame(time)] & ~held
+        self.anchors[~held] = np.nan
+        new = held & np.isnan(self.anchors[:, 0])
+        self.anchors[new] = d.site_xpos[idx.grip_sites[new]]
+        if self.config.hold_retarget > 0 and held.any():
+            self._retarget_held(held, site_rot)
         if self.config.limb_feedback <= 0:
             return
         for limb in np.flatnonzero(~held):
-            chain = self._chains[limb]
-            if not pending[limb]:  # travelling: let the last correction fade out
-                self.limb_offset[chain] *= LIMB_FADE
+            if not pending[limb] and self.config.travel_feedback <= 0:
+                self.limb_offset[self._chains[limb]] *= LIMB_FADE
                 continue
-            # reaching for a grip the reference already holds: close the remaining gap
-            site = idx.grip_sites[limb]
-            mujoco.mj_jacSite(m, d, jac, None, site)
-            j = jac[:, idx.hinge_qvel[chain]]
-            step = j.T @ np.linalg.solve(j @ j.T + LIMB_DAMPING * np.eye(3), errors[limb])
-            self.limb_offset[chain] = np.clip(
-                self.limb_offset[chain] + self.config.limb_feedback * step, -lim, lim
-            )
+            # reaching for a grip the reference already holds: close the remaining gap; a
+            # travelling limb follows its path in the world, which the plan kept off the wall
+            gain = self.config.limb_feedback if pending[limb] else self.config.travel_feedback
+            self._chain_step(d, limb, errors[limb], site_rot[limb], gain)
+
+    def _match_shift(self, time: float, held: np.ndarray) -> np.ndarray:
+        """(4, 3) world shift of each limb's reference site: a hand heading for the hold its
+        partner hand already holds goes at least `match_gap_m` beside the partner's actual
+        anchor (along the hold's horizontal axis, on its own side), not where the plan put the
+        partner."""
+        shift = np.zeros((4, 3))
+        if self._next_hold is None or self.grips is None or self.config.match_gap_m <= 0:
+            return shift
+        frame = self._frame(time)
+        rd = self._ref_data
+        for limb, partner, sign in ((0, 1, -1.0), (1, 0, 1.0)):
+            hold = self._next_hold[frame, limb]
+            if hold < 0 or held[limb] or not held[partner]:
+                continue
+            if self.ref.contacts[frame, partner] != hold or np.isnan(self.anchors[partner, 0]):
+                continue
+            geom = self.grips.hold_geoms[hold]
+            right = rd.geom_xmat[geom].reshape(3, 3)[:, 0]  # hold frame x: the climber's right
+            centre = rd.geom_xpos[geom]
+            planned = float(np.dot(rd.site_xpos[self.index.grip_sites[limb]] - centre, right))
+            other = float(np.dot(self.anchors[partner] - centre, right))
+            gap = self.config.match_gap_m
+            if abs(planned - other) >= gap:
+                continue
+            # beside the partner on the hand's own side (the partner's arm blocks the other)
+            shift[limb] = right * (other + sign * gap - planned)
+        return shift
+
+    def _retarget_held(self, held: np.ndarray, site_rot: np.ndarray) -> None:
+        """Bend each holding limb's chain so that, from the reference root, its grip site lies
+        where the grip actually closed (its anchor), turned as the reference turns it
+        (`site_rot`, (4, 3, 3)): the hinge targets then agree with the closed chain the grips
+        make, instead of pulling the body against its own holds."""
+        m, idx, rd = self.model, self.index, self._ref_data
+        rd.qpos[idx.hinge_qpos] += self.limb_offset
+        mujoco.mj_kinematics(m, rd)
+        mujoco.mj_comPos(m, rd)
+        for limb in np.flatnonzero(held):
+            err = self.anchors[limb] - rd.site_xpos[self.index.grip_sites[limb]]
+            self._chain_step(rd, limb, err, site_rot[limb], self.config.hold_retarget)
+
+    def _support_torques(self, held: np.ndarray) -> None:
+        """Static feed-forward: the hinge torques that hold the reference configuration (with
+        the limb corrections) still under gravity while the holding limbs carry the body,
+        written as target offsets tau / kp (so the PD joints do not sag by tau / kp).
+
+        MuJoCo's static balance is ``qfrc_bias = qfrc_actuator + J^T f``: the grip forces f
+        (3 per holding limb, at its grip site) must cancel the root's 6 bias components (the
+        root has no actuator); f is the weighted least-norm solution (each limb's share
+        proportional to its grip force limit) and the hinges make up the rest."""
+        m, idx, rd = self.model, self.index, self._ref_data
+        self.feedforward[:] = 0.0
+        limbs = np.flatnonzero(held)
+        if len(limbs) == 0:
+            return
+        rd.qpos[idx.hinge_qpos] = self._sample(self.time)[0] + self.limb_offset
+        rd.qvel[:] = 0.0
+        mujoco.mj_kinematics(m, rd)
+        mujoco.mj_comPos(m, rd)
+        mujoco.mj_comVel(m, rd)
+        bias = self._bias
+        mujoco.mj_rne(m, rd, 0, bias)
+        jac = np.empty((3 * len(limbs), m.nv))
+        for k, limb in enumerate(limbs):
+            mujoco.mj_jacSite(m, rd, jac[3 * k : 3 * k + 3], None, idx.grip_sites[limb])
+        root = slice(idx.root_qvel.start, idx.root_qvel.stop)
+        a = jac[:, root].T  # (6, 3k)
+        w = np.repeat(self._grip_share[limbs], 3)
+        # weighted least norm with a little damping: one or two limbs cannot cancel every
+        # root component (the rest is the residual the assist and the dynamics take)
+        aw = a * w
+        f = w * (a.T @ np.linalg.solve(aw @ a.T + SUPPORT_DAMPING * np.eye(6), bias[root]))
+        tau = bias[idx.hinge_qvel] - jac[:, idx.hinge_qvel].T @ f
+        self.feedforward[:] = np.clip(tau, -self._peak, self._peak) / self._kp
+
+    def _chain_step(
+        self, data: mujoco.MjData, limb: int, err: np.ndarray, rot: np.ndarray | None, gain: float
+    ) -> None:
+        """One damped least-squares step of `limb`'s chain corrections toward moving its grip
+        site by `err` (m) and (if `rot` is given) turning it to the world rotation `rot`."""
+        m, idx = self.model, self.index
+        chain = self._chains[limb]
+        site = idx.grip_sites[limb]
+        jacp, jacr = self._jacp, self._jacr
+        mujoco.mj_jacSite(m, data, jacp, jacr, site)
+        cols = idx.hinge_qvel[chain]
+        j, e = jacp[:, cols], err
+        w = self.config.limb_turn_weight
+        if rot is not None and w > 0:
+            turn = matrix_to_axis_angle(rot @ data.site_xmat[site].reshape(3, 3).T)
+            j = np.concatenate([j, w * jacr[:, cols]])
+            e = np.concatenate([err, w * turn])
+        # hinges whose target sits at a range limit and that the step would push further out
+        # are left out (once): a correction there only winds up, the joint cannot follow it
+        lo, hi = self.hinge_range[chain, 0], self.hinge_range[chain, 1]
+        target = self._base[chain] + self.limb_offset[chain]
+        free = np.ones(len(chain), bool)
+        for _ in range(2):
+            jf = j[:, free]
+            step = np.zeros(len(chain))
+            step[free] = jf.T @ np.linalg.solve(jf @ jf.T + LIMB_DAMPING * np.eye(len(e)), e)
+            pushing = ((target <= lo + 1e-6) & (step < 0)) | ((target >= hi - 1e-6) & (step > 0))
+            if not pushing.any():
+                break
+            free &= ~pushing
+        lim = self.config.limb_correction_limit
+        moved = np.clip(target + gain * step, lo, hi) - self._base[chain]
+        self.limb_offset[chain] = np.clip(moved, -lim, lim)
 
     def _frame(self, time: float) -> int:
         return int(min(round(time * self.ref.fps), len(self.ref) - 1))
@@ -467,7 +628,7 @@ class Tracker:
     def _action(self, time: float, state: RootState | None, channels: np.ndarray) -> np.ndarray:
         hinges, qd, pos, vel = self._sample(time)
         ctrl = hinges + (self.kv_over_kp * qd if self.config.velocity_feedforward else 0.0)
-        ctrl = ctrl + self.integral + self.limb_offset
+        ctrl = ctrl + self.integral + self.limb_offset + self.feedforward
         lo, hi = self.hinge_range[:, 0], self.hinge_range[:, 1]
         parts = [2.0 * (ctrl - lo) / (hi - lo) - 1.0, np.where(channels, 1.0, -1.0)]
         if self.assist == "residual":
@@ -487,6 +648,16 @@ class Tracker:
         force = cfg.kp_force * (pos - state.pos) + cfg.kd_force * (vel - state.linvel)
         torque = cfg.kp_torque * rot_err + cfg.kd_torque * (w_ref - state.angvel)
         return np.concatenate([force / self.force_scale, torque / self.torque_scale])
+
+
+def _next_contacts(contacts: np.ndarray) -> np.ndarray:
+    """(T, 4): for each frame and limb, the next hold (>= that frame) the limb is on, or -1."""
+    out = np.full_like(contacts, -1)
+    nxt = np.full(contacts.shape[1], -1)
+    for t in range(len(contacts) - 1, -1, -1):
+        nxt = np.where(contacts[t] >= 0, contacts[t], nxt)
+        out[t] = nxt
+    return out
 
 
 def kinematic_action(

@@ -12,7 +12,6 @@ from navenv.body.rotations import quat_to_matrix
 from navenv.body.skeleton import Skeleton
 from navenv.envs.config import ClimbConfig
 from navenv.envs.grips import Grips
-from navenv.envs.world_cache import compile_world
 from navenv.humanoid.pose import motion_from_qpos
 from policies import Policy
 from policies.scripted import (
@@ -28,16 +27,6 @@ from policies.scripted.trajectory import fit_durations, frame_rates, sample, to_
 from scenes.reach import DEFAULT_CLIMBER, stance_reachable
 from scenes.route_setter import route_stances
 from scenes.types import LIMBS, Route
-
-
-@pytest.fixture(scope="module")
-def scene():
-    return scenes.load("wall_vertical_01")
-
-
-@pytest.fixture(scope="module")
-def world(scene):
-    return compile_world(scene, Skeleton.builtin(), ClimbConfig())
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
-import scenes
 from navenv.body.rotations import matrix_to_axis_angle
 from navenv.body.skeleton import Skeleton
 from navenv.envs.config import ClimbConfig
 from navenv.envs.observations import PROPRIO_LAYOUT
-from navenv.envs.world_cache import compile_world
 from navenv.humanoid.names import NUM_HINGES
 from navenv.humanoid.pose import motion_from_qpos
 from policies.scripted import ScriptedClimber
@@ -20,19 +18,10 @@ from policies.tracker import (
     RootEstimator,
     Tracker,
     TrackerConfig,
+    _next_contacts,
     kinematic_action,
     split_obs,
 )
-
-
-@pytest.fixture(scope="module")
-def scene():
-    return scenes.load("wall_vertical_01")
-
-
-@pytest.fixture(scope="module")
-def world(scene):
-    return compile_world(scene, Skeleton.builtin(), ClimbConfig())
 
 
 def _hang_reference(world, frames: int = 20, swing: float = 0.0) -> Reference:
@@ -166,6 +155,39 @@ def test_physics_climber_makes_progress(scene):
         obs, _, terminated, truncated, info = env.step(action)
         assists.append(info["assist_norm"])
         assert not (terminated or truncated) and not info["unstable"]
-    assert info["route_progress"] > start + 0.15  # two hand holds further
-    assert 0.0 < np.mean(assists) < 1.0  # body weights: the grips carry most of the load
+    assert info["route_progress"] > start + 0.2  # measured: 0.1 -> 0.4 in these 10 s
+    assert 0.0 < np.mean(assists) < 0.3  # body weights (measured 0.08): the grips carry the load
     env.close()
+
+
+def _hang_sag(scene, world, feedforward: bool) -> float:
+    """Mean hinge error (rad) over the last half of two seconds holding the start stance."""
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="physics")
+    u = env.unwrapped
+    obs, _ = env.reset(seed=0)
+    q0 = u.data.qpos[world.index.hinge_qpos].copy()
+    config = TrackerConfig(gravity_feedforward=feedforward, limb_feedback=0.0, hold_retarget=0.0)
+    tracker = Tracker.from_world(world, u.config, assist="none", config=config)
+    tracker.set_reference(_hang_reference(world, frames=90))
+    estimator = RootEstimator(u.world.route_view(u.route, u.config.route_lookahead))
+    errors = []
+    for _ in range(60):
+        action = tracker.act({"proprio": obs[:152], "route": obs[152:]}, estimator.estimate(obs))
+        obs, *_ = env.step(action)
+        errors.append(np.abs(u.data.qpos[world.index.hinge_qpos] - q0).mean())
+    env.close()
+    assert (tracker.feedforward != 0).any() == feedforward
+    return float(np.mean(errors[30:]))
+
+
+def test_gravity_feedforward_stops_the_joints_sagging(scene, world):
+    """The static support torques, added as target offsets, hold the hanging body in its
+    reference pose: measured 4.5 mrad mean sag without, 1.0 mrad with."""
+    without = _hang_sag(scene, world, feedforward=False)
+    with_ff = _hang_sag(scene, world, feedforward=True)
+    assert with_ff < 0.5 * without
+
+
+def test_next_contacts_looks_ahead_per_limb():
+    contacts = np.array([[3, -1], [-1, -1], [5, 2], [-1, -1]])
+    np.testing.assert_array_equal(_next_contacts(contacts), [[3, 2], [5, 2], [5, 2], [-1, -1]])
