@@ -23,6 +23,7 @@ HUMANOID_BIT = 1
 SCENE_BIT = 2
 
 HUMANOID_RGBA = (0.85, 0.62, 0.48, 1.0)
+MASS_MODELS = ("segments", "density")
 EGO_FOVY_DEG = 90.0
 
 
@@ -40,12 +41,26 @@ class HumanoidConfig:
     """Physics timestep (s) when this spec is the whole model."""
     prefix: str = ""
     """Prefix for every name (for several humanoids in one world)."""
+    mass_model: str = "segments"
+    """How body masses are set: "segments" (default): each body carries its share of the whole
+    body mass (Winter's segment mass fractions x REFERENCE_BMI x stature^2, ~65 kg at 1.70 m),
+    spread uniformly over its geoms; "density": every geom gets `density` and MuJoCo derives
+    the masses from the capsule/box volumes (lighter, ~55 kg at 1.70 m, as the shapes do not
+    fill the body; the trunk comes out too light and the thighs too heavy)."""
+    density: float = tables.BODY_DENSITY_KG_M3
+    """kg/m^3, used with mass_model="density" (Winter's whole-body density by default)."""
 
     def __post_init__(self) -> None:
         if self.armature < 0 or self.friction < 0 or self.timestep <= 0:
             raise ValueError(
                 f"HumanoidConfig: negative armature/friction or non-positive timestep: {self}"
             )
+        if self.mass_model not in MASS_MODELS:
+            raise ValueError(
+                f"HumanoidConfig.mass_model={self.mass_model!r}: expected one of {MASS_MODELS}"
+            )
+        if not np.isfinite(self.density) or self.density <= 0:
+            raise ValueError(f"HumanoidConfig.density={self.density}: expected a positive kg/m^3")
 
 
 def build_humanoid(
@@ -117,7 +132,7 @@ def _add_hinges(spec: mujoco.MjSpec, body: mujoco.MjsBody, name: str, cfg: Human
 
 def _geom(body: mujoco.MjsBody, cfg: HumanoidConfig, **kw) -> mujoco.MjsGeom:
     g = body.add_geom(**kw)
-    g.density = tables.BODY_DENSITY_KG_M3  # replaced by the segment mass in _add_geoms
+    g.density = cfg.density  # with mass_model="segments", replaced by the segment mass
     g.rgba = HUMANOID_RGBA
     g.friction = [cfg.friction, 0.005, 0.0001]
     g.contype = HUMANOID_BIT
@@ -157,6 +172,8 @@ def _add_geoms(body, name: str, skel: Skeleton, h: float, cfg: HumanoidConfig) -
     """Collision/visual geoms of one body, sized from the skeleton (fractions of stature h)."""
     before = len(body.geoms)
     _add_segment_geoms(body, name, skel, h, cfg)
+    if cfg.mass_model == "density":
+        return  # MuJoCo integrates cfg.density over each geom
     mass = tables.mass_fraction(name) * tables.REFERENCE_BMI * h * h
     new = body.geoms[before:]
     for g in new:

@@ -7,6 +7,7 @@ import pytest
 from navenv.body import SMPL_JOINT_NAMES, Motion, Skeleton, forward_kinematics
 from navenv.body.rotations import axis_angle_to_matrix, euler_xyz_to_matrix
 from navenv.humanoid import (
+    HumanoidConfig,
     HumanoidIndex,
     build_humanoid,
     joint_angles,
@@ -124,6 +125,21 @@ def test_mass_and_ranges_are_human():
     assert joint_range_deg("right_shoulder")[1] == tuple(
         -v for v in reversed(joint_range_deg("left_shoulder")[1])
     )
+
+
+def test_density_mass_model_integrates_the_shapes():
+    """mass_model="density": MuJoCo's masses are the density times each geom's volume."""
+    light = build_humanoid(config=HumanoidConfig(mass_model="density", density=1000.0)).compile()
+    heavy = build_humanoid(config=HumanoidConfig(mass_model="density", density=2000.0)).compile()
+    np.testing.assert_allclose(heavy.body_mass, 2.0 * light.body_mass, rtol=1e-9)
+    hand = mujoco.mj_name2id(light, mujoco.mjtObj.mjOBJ_BODY, "left_hand")
+    (geom,) = np.flatnonzero(light.geom_bodyid == hand)
+    assert light.geom_type[geom] == mujoco.mjtGeom.mjGEOM_BOX
+    assert light.body_mass[hand] == pytest.approx(1000.0 * 8 * np.prod(light.geom_size[geom]))
+    assert 45 < light.body_subtreemass[1] < 70  # the shapes fill most of a 1.70 m body
+    for bad in ({"mass_model": "volume"}, {"density": 0.0}, {"density": float("nan")}):
+        with pytest.raises(ValueError, match="mass_model|density"):
+            HumanoidConfig(**bad)
 
 
 def test_pd_standing_with_floor_is_stable():
