@@ -105,11 +105,14 @@ class KeyframeSolver:
         free: tuple | None = None,
         posture: np.ndarray | None = None,
         fallback: bool = True,
+        warm_starts: tuple[np.ndarray, ...] = (),
     ) -> Solution:
         """IK from the current configuration: each limb in `pins` stays at its (position,
         rotation); `free` = (limb, point, hold id or None, axis weight) puts a travelling or
         arriving limb on a point, turned for that hold; the pelvis is drawn toward `root` =
-        (position, rotation) and the hinges toward `posture` (default: the style prior)."""
+        (position, rotation) and the hinges toward `posture` (default: the style prior).
+        If contacts remain, they are resolved from the IK result, then (with `fallback`) from
+        the configuration before, then from each of `warm_starts`."""
         m, d, idx, w = self.m, self.d, self.idx, self.w
         targets = self._targets(pins, free)
         prior = d.qpos.copy()
@@ -141,6 +144,7 @@ class KeyframeSolver:
                 tolerance=w.tolerance_m,
             )
             tries = ((res.qpos, 1), (previous, 2)) if fallback else ((res.qpos, 1),)
+            tries += tuple((q, 1) for q in warm_starts)
             best = self._clear(targets, prior, chunk, tries, n, best)
         d.qpos[:] = best.qpos
         mujoco.mj_kinematics(m, d)
@@ -220,6 +224,11 @@ class WallClearance:
         for (across, along), clearance in PROBES:
             push = max(push, clearance - self.depth(pelvis + across * right + along * up, normal))
         return pelvis + normal * max(push, 0.0)
+
+    def clear_point(self, point: np.ndarray, normal: np.ndarray, clearance: float) -> np.ndarray:
+        """`point` moved out along `normal` until it is at least `clearance` (m) in front of
+        the surface behind it (a volume the point sits inside pushes it out past its face)."""
+        return point + normal * max(0.0, clearance - self.depth(point, normal))
 
     def depth(self, point: np.ndarray, normal: np.ndarray) -> float:
         """Distance (m) from `point` to the surface behind it along -normal (inf if none)."""

@@ -75,6 +75,7 @@ STYLE_JOINTS: dict[str, float] = {
     "spine2_x": 0.1,
 }
 MATCH_OFFSET_M = 0.05  # m each side of a shared hold's centre: two hands fit side by side
+LIMB_CLEARANCE_M = 0.06  # m: a travelling grip site keeps this far in front of any surface
 
 
 @dataclass
@@ -357,11 +358,15 @@ class _Planner:
                 return partner_at + right * sign * 2.0 * offset
         return point + right * sign * offset
 
+    def _normal(self, holds: dict) -> np.ndarray:
+        """Unit mean normal of a stance's holds (limb -> hold id): the way out from the wall."""
+        normal = np.mean([self.holds[h].normal for h in holds.values()], axis=0)
+        return normal / max(np.linalg.norm(normal), 1e-9)
+
     def _hang(self, points: dict, holds: dict) -> tuple[np.ndarray, np.ndarray]:
         """Where a stance hangs the pelvis (as start_stance places it, then pushed clear of the
         wall and volumes) and the wall-facing rotation."""
-        normal = np.mean([self.holds[h].normal for h in holds.values()], axis=0)
-        normal /= np.linalg.norm(normal)
+        normal = self._normal(holds)
         centre = np.mean(list(points.values()), axis=0)
         hands = [points[l] for l in ("left_hand", "right_hand") if l in points]
         feet = [points[l] for l in ("left_foot", "right_foot") if l in points]
@@ -449,10 +454,21 @@ class _Planner:
             mujoco.mj_kinematics(self.m, self.d)
             free = None
             moving = [l for l in LIMBS if l not in pins]
-            if moving:  # the travelling limb keeps its place; contacts push it clear
-                free = (moving[0], self.ik.site(moving[0])[0], None, 0.0)
+            if moving:  # the travelling limb keeps its place, out past any face it sank into
+                point = self.clearance.clear_point(
+                    self.ik.site(moving[0])[0], self._normal(k0.holds), LIMB_CLEARANCE_M
+                )
+                free = (moving[0], point, None, 0.0)
             root = (qpos[f, :3].copy(), quat_to_matrix(qpos[f, 3:7]))
-            sol = self.ik.solve(pins, root, free=free, posture=qpos[f], fallback=False)
+            # from the frame itself, then from either (clear) keyframe around it
+            sol = self.ik.solve(
+                pins,
+                root,
+                free=free,
+                posture=qpos[f],
+                fallback=False,
+                warm_starts=(k0.qpos, k1.qpos),
+            )
             holds = {l: k0.holds[l] for l in pins}
             kf = Keyframe("clear", sol.qpos, False, holds, k1.limb, sol.held_error, sol.penetration)
             kf.pins = pins

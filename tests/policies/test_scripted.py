@@ -22,7 +22,7 @@ from policies.scripted import (
     derive_moves,
     plan_climb,
 )
-from policies.scripted.keyframes import frame_penetration
+from policies.scripted.keyframes import WallClearance, frame_penetration
 from policies.scripted.trajectory import fit_durations, frame_rates, sample, to_coords
 from scenes.reach import DEFAULT_CLIMBER, stance_reachable
 from scenes.route_setter import route_stances
@@ -267,3 +267,19 @@ def test_climber_control_from_action_space():
     with pytest.raises(ValueError, match="reset info"):
         ScriptedClimber().reset(seed=0, info={})
     env.close()
+
+
+def test_clear_point_takes_a_sunk_point_out_past_the_face(scene):
+    """The repair's target for a travelling limb: a point inside the wall panel comes out
+    along the hold normal to `clearance` in front of the face; a clear one stays put."""
+    clearance = WallClearance(scene)
+    hold = scene.holds[5]
+    normal = np.asarray(hold.normal)
+    beside = np.asarray(hold.position) + np.array([0.05, 0.0, 0.05])  # on the panel, off the hold
+    sunk = beside - 0.05 * normal
+    assert clearance.depth(sunk, normal) < 0
+    out = clearance.clear_point(sunk, normal, 0.06)
+    assert clearance.depth(out, normal) == pytest.approx(0.06, abs=1e-9)
+    np.testing.assert_allclose(np.cross(out - sunk, normal), 0.0, atol=1e-12)  # along the normal
+    clear = beside + 0.2 * normal
+    np.testing.assert_array_equal(clearance.clear_point(clear, normal, 0.06), clear)
