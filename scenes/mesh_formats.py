@@ -19,6 +19,7 @@ import numpy as np
 import trimesh
 
 from scenes.errors import SceneError
+from scenes.polygons import triangulate_polygons
 
 MESH_SUFFIXES: tuple[str, ...] = (".obj", ".stl", ".ply", ".glb", ".gltf", ".off")
 """File suffixes `load_raw` accepts."""
@@ -153,12 +154,12 @@ def _load_obj(path: Path) -> RawMesh:
     verts: list[list[str]] = []
     colors: list[list[str]] = []
     uvs: list[list[str]] = []
-    tris: list[tuple[int, int, int]] = []
-    tri_uv: list[tuple[int, int, int]] = []
-    tri_mat: list[str] = []
+    face_v: list[list[int]] = []  # each face's vertex indices (any polygon size)
+    face_t: list[list[int]] = []  # and texture-coordinate indices (-1: none)
+    face_mat: list[str] = []
     mtllibs: list[str] = []
     material = ""
-    n_ngon = n_bad_face = 0
+    n_bad_face = 0
     text = path.read_text(errors="replace").replace("\\\n", " ")
     for line in text.splitlines():
         parts = line.split()
@@ -184,12 +185,9 @@ def _load_obj(path: Path) -> RawMesh:
             if len(idx) < 3:
                 n_bad_face += 1
                 continue
-            if len(idx) > 3:
-                n_ngon += 1
-            for k in range(1, len(idx) - 1):  # fan: exact for the convex polygons exporters write
-                tris.append((idx[0], idx[k], idx[k + 1]))
-                tri_uv.append((tix[0], tix[k], tix[k + 1]))
-                tri_mat.append(material)
+            face_v.append(idx)  # triangulated once every vertex is read
+            face_t.append(tix)
+            face_mat.append(material)
         elif key == "usemtl":
             material = line.split(maxsplit=1)[1].strip() if len(parts) > 1 else ""
         elif key == "mtllib":
@@ -204,11 +202,12 @@ def _load_obj(path: Path) -> RawMesh:
         v = np.array(verts, dtype=np.float64).reshape(-1, 3)
     except ValueError as exc:
         raise SceneError(f"malformed 'v' line ({exc}); expected 'v x y z [r g b]'") from exc
-    f = np.array(tris, dtype=np.int64).reshape(-1, 3)
+    poly, corner = _triangulate_faces(v, face_v, fixes)
+    f = _flat(face_v)[corner]
+    tri_uv = _flat(face_t)[corner]
+    tri_mat = np.array(face_mat, dtype=object)[poly] if face_mat else np.array([], dtype=object)
     if n_bad_face:
         fixes.append(f"dropped {count_str(n_bad_face)} face lines with fewer than 3 vertices")
-    if n_ngon:
-        fixes.append(f"triangulated {count_str(n_ngon)} n-gon faces")
     valid = np.all((f >= 0) & (f < len(v)), axis=1)
     if not valid.all():
         fixes.append(f"dropped {count_str(int((~valid).sum()))} faces referencing missing vertices")
@@ -218,13 +217,34 @@ def _load_obj(path: Path) -> RawMesh:
         v,
         f,
         colors,
-        np.array(tri_uv, np.int64).reshape(-1, 3)[valid],
-        np.array(tri_mat, dtype=object)[valid] if len(tri_mat) else np.array([]),
+        tri_uv[valid],
+        tri_mat[valid] if len(tri_mat) else np.array([]),
         np.array(uvs, dtype=np.float64).reshape(-1, 2),
         mtllibs,
         fixes,
     )
     return RawMesh(v, f, vcol, "obj", fixes)
+
+
+def _triangulate_faces(
+    v: np.ndarray, faces: list, fixes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Triangles of polygon faces (lists of vertex indices, 3 or more each): (M,) the face of
+    each and (M, 3) its corners as indices into the faces' concatenated corners (`_flat`).
+    Convex faces are fanned, concave ones ear-clipped (`scenes.polygons`); one fixes line
+    counts the n-gons."""
+    poly, local, n_concave = triangulate_polygons(v, faces)
+    sizes = np.fromiter((len(p) for p in faces), np.int64, len(faces))
+    n_ngon = int(np.sum(sizes > 3))
+    if n_ngon:
+        concave = f" ({count_str(n_concave)} concave, ear-clipped)" if n_concave else ""
+        fixes.append(f"triangulated {count_str(n_ngon)} n-gon faces{concave}")
+    return poly, (np.cumsum(sizes) - sizes)[poly][:, None] + local
+
+
+def _flat(faces: list) -> np.ndarray:
+    """All corners of `faces` (lists of ints) in one int64 array."""
+    return np.fromiter((i for p in faces for i in p), np.int64, sum(len(p) for p in faces))
 
 
 def _obj_colors(
@@ -468,19 +488,12 @@ def _load_ply(path: Path) -> RawMesh:
         if isinstance(polys, np.ndarray) and polys.shape[1] == 3:
             f = polys.astype(np.int64)
         else:
-            tris, n_ngon, n_bad = [], 0, 0
-            for p in polys:
-                p = np.asarray(p, np.int64)
-                if len(p) < 3:
-                    n_bad += 1
-                    continue
-                n_ngon += len(p) > 3
-                tris.append(np.stack([np.full(len(p) - 2, p[0]), p[1:-1], p[2:]], axis=1))
+            kept = [np.asarray(p, np.int64) for p in polys if len(p) >= 3]
+            n_bad = len(polys) - len(kept)
             if n_bad:
                 fixes.append(f"dropped {count_str(n_bad)} faces with fewer than 3 vertices")
-            if n_ngon:
-                fixes.append(f"triangulated {count_str(n_ngon)} n-gon faces")
-            f = np.concatenate(tris) if tris else f
+            if kept:
+                f = _flat(kept)[_triangulate_faces(v, kept, fixes)[1]]
         valid = np.all((f >= 0) & (f < len(v)), axis=1)
         if not valid.all():
             fixes.append(
