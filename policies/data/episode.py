@@ -29,6 +29,7 @@ from navenv.envs.world_cache import CompiledWorld
 from navenv.humanoid import names
 from navenv.render.raycast import RayCastCamera
 from policies.data.store import FieldSpec
+from policies.scripted.keyframes import frame_penetration
 from scenes.types import Route
 
 HUMANOID_QPOS = 7 + names.NUM_HINGES  # free root (position, quaternion w x y z) + 69 hinges
@@ -57,6 +58,8 @@ def episode_fields(
         "contacts": FieldSpec((t, NUM_LIMBS), "int16", True),  # scene hold index per limb, -1
         "grip": FieldSpec((t, NUM_LIMBS), "bool", True),
         "valid": FieldSpec((t,), "bool", True),  # False: past the plan's end (last frame repeated)
+        # m, deepest contact of the body with the scene or itself (mask frames above a tolerance)
+        "penetration": FieldSpec((t,), "float32", True),
         "tripod_rgb": FieldSpec((t, *img), "uint8", True),  # climber hidden
         "ego_rgb": FieldSpec((t, *img), "uint8", True),
         # context frames
@@ -284,6 +287,9 @@ def build_episode(
     renderer.ego_video(qpos, ego)
     tripod = np.broadcast_to(renderer.background(), fields["tripod_rgb"].shape)
 
+    humanoid = np.zeros(world.model.ngeom, bool)
+    humanoid[index.geoms] = True
+
     ctx_holds, ctx_frames = first_touches(contacts, n_ctx)
     context = np.zeros(fields["context"].shape, np.uint8)
     for k, h in enumerate(ctx_holds):
@@ -297,6 +303,7 @@ def build_episode(
         "contacts": contacts,
         "grip": np.asarray(plan.grip, dtype=bool)[nearest],
         "valid": valid,
+        "penetration": frame_penetration(world.model, qpos, humanoid),
         "tripod_rgb": tripod,
         "ego_rgb": ego,
         "context": context,

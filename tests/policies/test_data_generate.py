@@ -23,6 +23,7 @@ from policies.data.episode import (
     sample_motion,
 )
 from policies.data.store import ShardReader, load_manifest
+from policies.scripted.keyframes import frame_penetration
 from scenes import splits
 from tests.policies.test_data_standin import plan_standin, tiny_config
 
@@ -97,6 +98,13 @@ def test_episode_matches_the_plan(dataset) -> None:
     np.testing.assert_array_equal(ep["contacts"], plan.contacts[rows])
     np.testing.assert_array_equal(ep["grip"], plan.grip[rows])
     np.testing.assert_allclose(ep["qpos"][:, :3], plan.qpos[rows, :3], atol=1e-6)
+    # the body's deepest contact per frame, as the planner's own check measures it
+    world = compile_world(scene, Skeleton.builtin(), ClimbConfig())
+    own = np.zeros(world.model.ngeom, bool)
+    own[world.index.geoms] = True
+    expected = frame_penetration(world.model, plan.qpos[rows], own)
+    np.testing.assert_allclose(ep["penetration"], expected, atol=1e-6)
+    assert ep["penetration"].dtype == np.float32 and (ep["penetration"] >= 0).all()
     # route and holds annotations
     n = int(ep["route_count"])
     assert n == len(route.holds) and list(ep["route_hold_ids"][:n]) == route.holds

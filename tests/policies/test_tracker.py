@@ -155,7 +155,7 @@ def test_physics_climber_makes_progress(scene):
         obs, _, terminated, truncated, info = env.step(action)
         assists.append(info["assist_norm"])
         assert not (terminated or truncated) and not info["unstable"]
-    assert info["route_progress"] > start + 0.2  # measured: 0.1 -> 0.4 in these 10 s
+    assert info["route_progress"] > start + 0.15  # two hand holds further (measured: three)
     assert 0.0 < np.mean(assists) < 0.3  # body weights (measured 0.08): the grips carry the load
     env.close()
 
