@@ -99,6 +99,23 @@ def test_waits_at_a_grip_until_it_closes(world):
     assert a[NUM_HINGES + 1] == 1.0  # still asks for the grip
 
 
+def test_keeps_three_points_of_contact_before_letting_go(world):
+    """The reference lets the left hand go at frame 10 while the right hand, which it holds
+    throughout, is still open: the tracker stays at frame 9 for release_wait_s, then goes on."""
+    ref = _hang_reference(world, frames=30)
+    ref.grips[10:, 0] = False
+    config = TrackerConfig(max_wait_s=0.2, release_wait_s=0.5)
+    tracker = Tracker.from_world(world, ClimbConfig(), config=config)
+    tracker.set_reference(ref)
+    frames = []
+    for _ in range(45):
+        a = tracker.act(_obs(grips=(1, 0, 1, 1)))
+        frames.append(tracker.frame)
+    assert frames.count(0) == round(0.2 * 30)  # first the wait for the right hand's grip
+    assert frames.count(9) == 1 + round(0.5 * 30)  # then no release while it is still open
+    assert frames[-1] > 10 and a[NUM_HINGES] == -1.0  # the plan went on: left hand released
+
+
 def test_root_estimate_from_observation_is_exact(scene):
     env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="physics")
     u = env.unwrapped
