@@ -10,8 +10,10 @@ route id) with control="kinematic"; completion is info["is_success"] when the ep
 --physics it also climbs it with control="physics", assist="residual" (the same plan) and records
 completion and the mean of info["assist_norm"] (residual root force in body weights). Target: at
 least 95 % kinematic completion on train. The table also gives the share of plans that reached the
-top with every grip landing (plan_ok) and the mean planning time on one core (the reference the
-rest is measured against: an episode replays in a fraction of it).
+top with every grip landing (plan_ok), the mean planning time on one core (the reference the
+rest is measured against: an episode replays in a fraction of it), and how far the planned body
+sinks into the scene or itself: the share of IK keyframes and of all frames deeper than
+SUNK_M, and the median over routes of each plan's deepest contact.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from multiprocessing import get_context
 import numpy as np
 
 SPLITS = ("train", "test_iid", "test_novel_geometry", "test_novel_holds")
+SUNK_M = 0.01  # a contact deeper than this counts as sunk in (twice the planner's IK tolerance)
 
 
 @dataclass
@@ -43,6 +46,9 @@ class Result:
     plan_frames: int
     kinematic_success: bool
     kinematic_progress: float
+    sunk_keyframes: float = 0.0  # share of the plan's keyframes deeper than SUNK_M
+    sunk_frames: float = 0.0  # share of its frames deeper than SUNK_M
+    max_penetration_m: float = 0.0  # its deepest contact
     physics_success: bool | None = None
     physics_progress: float | None = None
     mean_assist: float | None = None
@@ -99,6 +105,7 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
 
     import navenv  # noqa: F401  (registers ClimbRoute-v0)
     from policies.scripted import ScriptedClimber
+    from policies.scripted.keyframes import frame_penetration
 
     split, index, r = task
     scene = _scene(split, index)
@@ -113,6 +120,12 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
         env = gym.make(
             "ClimbRoute-v0", scene=scene, route=route.id, obs="state", control="kinematic"
         )
+        u = env.unwrapped
+        own = np.zeros(u.model.ngeom, bool)
+        own[u.index.geoms] = True
+        pen = frame_penetration(u.model, plan.qpos, own)
+        res.sunk_frames, res.max_penetration_m = float(np.mean(pen > SUNK_M)), float(pen.max())
+        res.sunk_keyframes = float(np.mean([k.penetration > SUNK_M for k in plan.stances]))
         res.kinematic_success, res.kinematic_progress, _ = run_episode(env, kin, seed)
         env.close()
         if physics:
@@ -141,6 +154,7 @@ def _evaluate_star(args) -> Result:
 def table(results: list[Result], physics: bool) -> str:
     """The per-split summary table (percentages over routes)."""
     head = f"{'split':22s} {'routes':>6s} {'kinematic':>9s} {'plan_ok':>7s} {'plan_s':>6s}"
+    head += f" {'sunk_key':>8s} {'sunk_frm':>8s} {'pen_mm':>6s}"
     if physics:
         head += f" {'physics':>7s} {'progress':>8s} {'assist_bw':>9s}"
     lines = [head, "-" * len(head)]
@@ -150,6 +164,9 @@ def table(results: list[Result], physics: bool) -> str:
             f"{split:22s} {len(rs):6d} {100 * np.mean([r.kinematic_success for r in rs]):8.1f}%"
             f" {100 * np.mean([r.plan_ok for r in rs]):6.1f}%"
             f" {np.mean([r.plan_seconds for r in rs]):6.2f}"
+            f" {100 * np.mean([r.sunk_keyframes for r in rs]):7.1f}%"
+            f" {100 * np.mean([r.sunk_frames for r in rs]):7.1f}%"
+            f" {1000 * np.median([r.max_penetration_m for r in rs]):6.0f}"
         )
         if physics:
             ok = [r for r in rs if r.physics_success is not None]
