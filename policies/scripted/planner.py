@@ -19,7 +19,9 @@ Keyframes are then timed (`policies.scripted.trajectory`: quintic segments withi
 acceleration bounds, fitted into `max_duration_s`) and the frames checked: where interpolation
 between two keyframes sinks more than twice `penetration_tol` into the wall, a hold or the body,
 or lets a holding limb drift more than `drift_tolerance_m`, a keyframe is solved at the worst
-frame and the plan re-timed (`repair_rounds` rounds).
+frame and the plan re-timed (`repair_rounds` rounds). Frames still sunk in after that are pushed
+clear by a last pass of per-frame contact IK whose corrections are fitted smoothly within the
+speed bounds (`policies.scripted.clearance`); keyframes at rest stay as they are.
 
 Seeded variation (`PlannerConfig` ranges): move timing, how far the body shifts, hip turn, arm,
 leg and back bend of the posture prior, how far a limb lifts off the wall, and the order of
@@ -30,7 +32,7 @@ always gives the same arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import mujoco
 import numpy as np
@@ -45,6 +47,7 @@ from navenv.envs.world_cache import CompiledWorld, compile_world
 from navenv.humanoid import names
 from navenv.humanoid.pose import motion_from_qpos
 from navenv.world import hold_frame
+from policies.scripted.clearance import ClearanceConfig, clear_frames
 from policies.scripted.keyframes import (
     IKWeights,
     KeyframeSolver,
@@ -126,6 +129,8 @@ class PlannerConfig:
     """A limb on a hold may drift this far (m) between keyframes before one is inserted."""
     repair_rounds: int = 3
     """Rounds of inserting contact-free keyframes where interpolation penetrates."""
+    clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
+    """The last pass pushing still-sunk frames clear (`policies.scripted.clearance`)."""
     max_duration_s: float = 58.0
     """Timing is compressed (toward the speed bounds) to fit the plan in this many seconds."""
 
@@ -396,6 +401,18 @@ class _Planner:
             k.frame = int(f)
             qpos[f] = k.qpos  # keyframes exactly (the rotation round trip is ~1e-16 off)
         contacts, grip = self._timeline(len(qpos))
+        if cfg.clearance.rounds > 0:
+            qpos, _ = clear_frames(
+                self.m,
+                idx,
+                qpos,
+                contacts >= 0,
+                np.array([k.frame for k in self.keyframes if k.rest], dtype=int),
+                2.0 * cfg.penetration_tol,
+                cfg.drift_tolerance_m,
+                self._scaled_limits(),
+                cfg.clearance,
+            )
         self._check_grips(qpos)
         top, final = self.route.top, self.keyframes[-1].holds
         success = (
@@ -475,6 +492,17 @@ class _Planner:
             self.keyframes.insert(i + 1, kf)
             min_durations[i : i + 1] = [0.5 * min_durations[i]] * 2
         return bool(inserts)
+
+    def _scaled_limits(self) -> TimingLimits:
+        """The speed and acceleration bounds the timing was allowed (raised by speed_scale)."""
+        lim, s = self.cfg.limits, max(self.speed_scale, 1.0)
+        return replace(
+            lim,
+            max_joint_speed=lim.max_joint_speed * s,
+            max_joint_accel=lim.max_joint_accel * s * s,
+            max_root_speed=lim.max_root_speed * s,
+            max_root_accel=lim.max_root_accel * s * s,
+        )
 
     def _check_grips(self, qpos: np.ndarray) -> None:
         """Mark each grip keyframe with whether the env's grip logic (`Grips.nearest_hold`, on

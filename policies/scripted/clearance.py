@@ -1,0 +1,242 @@
+"""The last pass over a timed climb: push the frames that sink in clear, smoothly.
+
+Keyframes are solved with contacts, but the quintic interpolation between them can still swing
+an arm through a volume standing between two holds or cross the knees. This pass finds every run
+of frames deeper than the tolerance (plus a few frames either side) and solves them one after
+the other with contact-resolving IK (`navenv.ik.solve_ik`), each warm-started from the frame
+before so the solutions stay continuous: the limbs on holds are pinned where the plan has them,
+the rest of the body is drawn toward the planned frame and pushed out of the contacts. The
+corrections d, in the planner's joint coordinates, are then fitted smoothly,
+
+    min_d  sum_t w_t |d_t - delta_t|^2 + lam * sum_t |d_{t-1} - 2 d_t + d_{t+1}|^2,
+
+with w = 1 on the solved frames and a small `floor` elsewhere (so the fix dies out away from
+them), `lam` doubling until the motion keeps its speed and acceleration bounds. A round is kept
+only if it leaves less penetration in all and no limb on a hold moves more than the drift
+tolerance; a few rounds run, each from the last one kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+from scipy.sparse import diags
+from scipy.sparse.linalg import splu
+
+from navenv.body.rotations import quat_to_matrix
+from navenv.humanoid.index import HumanoidIndex
+from navenv.ik import IKConfig, SiteTarget, solve_ik
+from policies.scripted.keyframes import frame_quality
+from policies.scripted.trajectory import TimingLimits, frame_rates, from_coords, to_coords
+
+RATE_KEYS = ("joint_speed", "joint_accel", "root_speed", "root_accel")
+FIXED_WEIGHT = 1e6  # fit weight that keeps a fixed frame's correction at zero
+
+
+@dataclass
+class ClearanceConfig:
+    """How the clearance pass works (see the module docstring)."""
+
+    rounds: int = 4
+    """Rounds of solve-and-fit (0 turns the pass off)."""
+    margin_frames: int = 4
+    """Frames solved either side of each run of sunk frames, so the fix starts early."""
+    max_frames: int = 400
+    """Most frames solved in one round (a plan sunk in everywhere is left as it is)."""
+    ik_iterations: int = 30
+    """IK iterations per frame (warm-started from the frame before)."""
+    pin_weight: float = 5.0
+    """IK weight of a limb on a hold staying where the plan has it."""
+    contact_weight: float = 10.0
+    """IK weight of the contact rows that push the body out."""
+    posture_weight: float = 0.05
+    """Pull of every joint (and the root) toward the planned frame."""
+    smoothing: float = 1.0
+    """Starting lam of the fit (frames^4); doubled up to 10 times until the bounds hold."""
+    floor: float = 0.01
+    """Fit weight pulling the correction to zero on frames not solved."""
+
+    def __post_init__(self) -> None:
+        if self.rounds < 0 or self.margin_frames < 0 or self.max_frames < 1:
+            raise ValueError(f"ClearanceConfig: negative rounds/margin or max_frames < 1: {self}")
+        if min(self.ik_iterations, self.pin_weight, self.contact_weight, self.smoothing) <= 0:
+            raise ValueError(
+                f"ClearanceConfig: iterations, weights and smoothing must be > 0: {self}"
+            )
+        if self.posture_weight < 0 or self.floor <= 0:
+            raise ValueError(f"ClearanceConfig: posture_weight >= 0 and floor > 0 required: {self}")
+
+
+@dataclass
+class ClearanceReport:
+    """What the pass did to one plan."""
+
+    rounds_kept: int
+    before_m: float  # deepest contact before, m
+    after_m: float  # and after
+
+
+def clear_frames(
+    model: mujoco.MjModel,
+    index: HumanoidIndex,
+    qpos: np.ndarray,
+    held: np.ndarray,
+    fixed: np.ndarray,
+    tolerance: float,
+    drift_tolerance: float,
+    limits: TimingLimits,
+    config: ClearanceConfig,
+) -> tuple[np.ndarray, ClearanceReport]:
+    """`qpos` (T, nq) with its sunk frames pushed clear (the input itself if no round helped),
+    and a report. held: (T, 4) bool, limbs on holds (names.LIMBS order); fixed: frames that
+    must not change (the start, grips and releases); tolerance: contacts shallower than this (m)
+    are fine; drift_tolerance: how far (m) a limb on a hold may move; limits: speed and
+    acceleration bounds (the motion's own peaks are allowed where higher)."""
+    own = np.zeros(model.ngeom, bool)
+    own[index.geoms] = True
+    sites = index.grip_sites
+    pen, pinned = frame_quality(model, qpos, own, sites)
+    frame_rot = quat_to_matrix(qpos[0, index.root_qpos][3:])
+    coords = to_coords(qpos, index, frame_rot)
+    rates = frame_rates(coords, limits.fps)
+    allowed = {k: max(rates[k], getattr(limits, f"max_{k}")) for k in RATE_KEYS}
+    report = ClearanceReport(0, float(pen.max(initial=0.0)), float(pen.max(initial=0.0)))
+    best = qpos
+    for _ in range(config.rounds):
+        runs = _runs(pen > tolerance, config.margin_frames)
+        if not runs or sum(b - a + 1 for a, b in runs) > config.max_frames:
+            break
+        solved = _solve_runs(model, index, best, held, pinned, runs, fixed, config)
+        target = to_coords(solved, index, frame_rot)
+        kept = np.ones(len(runs), bool)
+        for _attempt in range(3):  # drop the runs whose fix drags a limb off its hold
+            use = np.zeros(len(qpos), bool)
+            for (a, b), k in zip(runs, kept):
+                use[a : b + 1] = k
+            use[fixed] = False
+            fitted = _fit(
+                coords, np.flatnonzero(use), target[use], fixed, allowed, limits.fps, config
+            )
+            if fitted is None:
+                break
+            cand = from_coords(fitted, index, frame_rot, best[0])
+            cand[fixed] = best[fixed]  # exactly (the fit leaves them ~1e-8 off)
+            cand_pen, cand_sites = frame_quality(model, cand, own, sites)
+            dragged = (np.linalg.norm(cand_sites - pinned, axis=2) > drift_tolerance) & held
+            bad = dragged.any(axis=1)
+            if not bad.any():
+                break
+            kept &= [
+                not bad[
+                    max(a - config.margin_frames * 2, 0) : b + 1 + config.margin_frames * 2
+                ].any()
+                for a, b in runs
+            ]
+            fitted = None
+            if not kept.any():
+                break
+        if fitted is None or _excess(cand_pen, tolerance) >= _excess(pen, tolerance):
+            break
+        best, pen, coords = cand, cand_pen, fitted
+        report.rounds_kept += 1
+    report.after_m = float(pen.max(initial=0.0))
+    return best, report
+
+
+def _excess(pen: np.ndarray, tol: float) -> float:
+    """m x frames of contact deeper than `tol`: how much a motion sinks in, all told."""
+    return float(np.maximum(pen - tol, 0.0).sum())
+
+
+def _runs(bad: np.ndarray, margin: int) -> list[tuple[int, int]]:
+    """Inclusive (first, last) frame of each run of `bad` frames widened by `margin`, merged
+    where they touch."""
+    runs: list[tuple[int, int]] = []
+    n = len(bad)
+    for t in np.flatnonzero(bad):
+        a, b = max(int(t) - margin, 0), min(int(t) + margin, n - 1)
+        if runs and a <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], b))
+        else:
+            runs.append((a, b))
+    return runs
+
+
+def _solve_runs(
+    model: mujoco.MjModel,
+    index: HumanoidIndex,
+    qpos: np.ndarray,
+    held: np.ndarray,
+    pinned: np.ndarray,
+    runs: list[tuple[int, int]],
+    fixed: np.ndarray,
+    config: ClearanceConfig,
+) -> np.ndarray:
+    """(T, nq): `qpos` with every frame of `runs` solved contact-free, in order, each from the
+    solution before it moved on by the plan's own step (fixed frames stay)."""
+    data = mujoco.MjData(model)
+    ik = IKConfig(
+        iterations=config.ik_iterations,
+        posture_weight=config.posture_weight,
+        root_posture_weight=config.posture_weight,
+        max_step=0.05,
+        avoid_contacts=True,
+        contact_weight=config.contact_weight,
+    )
+    quat = slice(index.root_qpos.start + 3, index.root_qpos.start + 7)
+    out = qpos.copy()
+    is_fixed = np.zeros(len(qpos), bool)
+    is_fixed[fixed] = True
+    for a, b in runs:
+        previous = None
+        for t in range(a, b + 1):
+            if is_fixed[t]:
+                previous = qpos[t]
+                continue
+            start = qpos[t] if previous is None else previous + (qpos[t] - qpos[t - 1])
+            data.qpos[:] = start
+            data.qpos[quat] /= np.linalg.norm(data.qpos[quat])
+            targets = [
+                SiteTarget(
+                    site=int(index.grip_sites[j]), pos=pinned[t, j], weight=config.pin_weight
+                )
+                for j in np.flatnonzero(held[t])
+            ]
+            res = solve_ik(
+                model, data, targets, posture=qpos[t], config=ik, humanoid_geoms=index.geoms
+            )
+            out[t] = previous = res.qpos
+    return out
+
+
+def _fit(
+    coords: np.ndarray,
+    frames: np.ndarray,
+    target: np.ndarray,
+    fixed: np.ndarray,
+    allowed: dict[str, float],
+    fps: float,
+    config: ClearanceConfig,
+) -> np.ndarray | None:
+    """coords (T, D) + d, fitted toward `target` (K, D) at `frames` (K,) and held at zero on
+    `fixed` (see the module docstring); None if no lam keeps the bounds `allowed`."""
+    n = len(coords)
+    delta = np.zeros_like(coords)
+    delta[frames] = target - coords[frames]
+    delta[fixed] = 0.0
+    weight = np.full(n, config.floor)
+    weight[frames] = 1.0
+    weight[fixed] = FIXED_WEIGHT
+    second = diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(n - 2, n))
+    curvature = (second.T @ second).tocsc()
+    lam = config.smoothing
+    for _ in range(11):
+        system = (diags(weight) + lam * curvature).tocsc()
+        out = coords + splu(system).solve(weight[:, None] * delta)
+        rates = frame_rates(out, fps)
+        if all(rates[k] <= allowed[k] * 1.001 for k in RATE_KEYS):
+            return out
+        lam *= 2.0
+    return None
