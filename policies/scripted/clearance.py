@@ -11,9 +11,10 @@ corrections d, in the planner's joint coordinates, are then fitted smoothly,
     min_d  sum_t w_t |d_t - delta_t|^2 + lam * sum_t |d_{t-1} - 2 d_t + d_{t+1}|^2,
 
 with w = 1 on the solved frames and a small `floor` elsewhere (so the fix dies out away from
-them), `lam` doubling until the motion keeps its speed and acceleration bounds. A round is kept
-only if it leaves less penetration in all and no limb on a hold moves more than the drift
-tolerance; a few rounds run, each from the last one kept.
+them), `lam` doubling until the motion keeps its speed and acceleration bounds. A run whose fix
+drags a limb on a hold further than the drift tolerance, or leaves its stretch sunk in no less,
+is dropped and the rest refitted; a round is kept only if the motion sinks in less in all. A few
+rounds run (the deepest runs first, up to a frame budget), each from the last one kept.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class ClearanceConfig:
     margin_frames: int = 4
     """Frames solved either side of each run of sunk frames, so the fix starts early."""
     max_frames: int = 400
-    """Most frames solved in one round (a plan sunk in everywhere is left as it is)."""
+    """Most frames solved in one round (the deepest runs first)."""
     ik_iterations: int = 30
     """IK iterations per frame (warm-started from the frame before)."""
     pin_weight: float = 5.0
@@ -105,13 +106,14 @@ def clear_frames(
     report = ClearanceReport(0, float(pen.max(initial=0.0)), float(pen.max(initial=0.0)))
     best = qpos
     for _ in range(config.rounds):
-        runs = _runs(pen > tolerance, config.margin_frames)
-        if not runs or sum(b - a + 1 for a, b in runs) > config.max_frames:
+        runs = _worst_runs(pen, tolerance, config.margin_frames, config.max_frames)
+        if not runs:
             break
         solved = _solve_runs(model, index, best, held, pinned, runs, fixed, config)
         target = to_coords(solved, index, frame_rot)
         kept = np.ones(len(runs), bool)
-        for _attempt in range(3):  # drop the runs whose fix drags a limb off its hold
+        fitted = None
+        for _attempt in range(4):  # drop the runs whose fix drags a limb off or sinks deeper
             use = np.zeros(len(qpos), bool)
             for (a, b), k in zip(runs, kept):
                 use[a : b + 1] = k
@@ -124,16 +126,14 @@ def clear_frames(
             cand = from_coords(fitted, index, frame_rot, best[0])
             cand[fixed] = best[fixed]  # exactly (the fit leaves them ~1e-8 off)
             cand_pen, cand_sites = frame_quality(model, cand, own, sites)
-            dragged = (np.linalg.norm(cand_sites - pinned, axis=2) > drift_tolerance) & held
-            bad = dragged.any(axis=1)
-            if not bad.any():
+            dragged = ((np.linalg.norm(cand_sites - pinned, axis=2) > drift_tolerance) & held).any(
+                1
+            )
+            worse = _regress(cand_pen, pen, tolerance, runs, 2 * config.margin_frames)
+            failed = kept & (worse | _touches(dragged, runs, 2 * config.margin_frames))
+            if not failed.any():
                 break
-            kept &= [
-                not bad[
-                    max(a - config.margin_frames * 2, 0) : b + 1 + config.margin_frames * 2
-                ].any()
-                for a, b in runs
-            ]
+            kept &= ~failed
             fitted = None
             if not kept.any():
                 break
@@ -148,6 +148,39 @@ def clear_frames(
 def _excess(pen: np.ndarray, tol: float) -> float:
     """m x frames of contact deeper than `tol`: how much a motion sinks in, all told."""
     return float(np.maximum(pen - tol, 0.0).sum())
+
+
+def _worst_runs(pen: np.ndarray, tol: float, margin: int, budget: int) -> list[tuple[int, int]]:
+    """The runs of frames deeper than `tol` (widened by `margin`), deepest first until
+    `budget` frames, back in time order."""
+    runs = _runs(pen > tol, margin)
+    runs.sort(key=lambda r: -_excess(pen[r[0] : r[1] + 1], tol))
+    chosen, total = [], 0
+    for a, b in runs:
+        if total + b - a + 1 <= budget:
+            chosen.append((a, b))
+            total += b - a + 1
+    return sorted(chosen)
+
+
+def _windows(runs: list[tuple[int, int]], pad: int, n: int) -> list[slice]:
+    """Each run's frames widened by `pad` (where its smoothed fix reaches)."""
+    return [slice(max(a - pad, 0), min(b + 1 + pad, n)) for a, b in runs]
+
+
+def _touches(flags: np.ndarray, runs: list[tuple[int, int]], pad: int) -> np.ndarray:
+    """(R,) whether any flagged frame lies in each run's widened window."""
+    return np.array([flags[w].any() for w in _windows(runs, pad, len(flags))], dtype=bool)
+
+
+def _regress(
+    new: np.ndarray, old: np.ndarray, tol: float, runs: list[tuple[int, int]], pad: int
+) -> np.ndarray:
+    """(R,) whether a run's widened window sinks in more (all told) after the fix."""
+    return np.array(
+        [_excess(new[w], tol) >= _excess(old[w], tol) for w in _windows(runs, pad, len(new))],
+        dtype=bool,
+    )
 
 
 def _runs(bad: np.ndarray, margin: int) -> list[tuple[int, int]]:
