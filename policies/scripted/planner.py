@@ -32,7 +32,7 @@ always gives the same arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
@@ -56,7 +56,14 @@ from policies.scripted.keyframes import (
     max_penetration,
 )
 from policies.scripted.sequence import climb_sequence
-from policies.scripted.trajectory import TimingLimits, fit_timing, from_coords, sample, to_coords
+from policies.scripted.trajectory import (
+    TimingLimits,
+    fit_timing,
+    from_coords,
+    sample,
+    scaled,
+    to_coords,
+)
 from scenes.types import Route, Scene
 
 LIMBS = names.LIMBS
@@ -410,7 +417,7 @@ class _Planner:
                 np.array([k.frame for k in self.keyframes if k.rest], dtype=int),
                 2.0 * cfg.penetration_tol,
                 cfg.drift_tolerance_m,
-                self._scaled_limits(),
+                scaled(cfg.limits, max(self.speed_scale, 1.0)),  # as the timing was allowed
                 cfg.clearance,
             )
         self._check_grips(qpos)
@@ -492,17 +499,6 @@ class _Planner:
             self.keyframes.insert(i + 1, kf)
             min_durations[i : i + 1] = [0.5 * min_durations[i]] * 2
         return bool(inserts)
-
-    def _scaled_limits(self) -> TimingLimits:
-        """The speed and acceleration bounds the timing was allowed (raised by speed_scale)."""
-        lim, s = self.cfg.limits, max(self.speed_scale, 1.0)
-        return replace(
-            lim,
-            max_joint_speed=lim.max_joint_speed * s,
-            max_joint_accel=lim.max_joint_accel * s * s,
-            max_root_speed=lim.max_root_speed * s,
-            max_root_accel=lim.max_root_accel * s * s,
-        )
 
     def _check_grips(self, qpos: np.ndarray) -> None:
         """Mark each grip keyframe with whether the env's grip logic (`Grips.nearest_hold`, on
