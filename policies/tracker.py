@@ -316,6 +316,7 @@ class Tracker:
         self.integral = np.zeros(NUM_HINGES)  # rad, hinge target correction
         self.limb_offset = np.zeros(NUM_HINGES)  # rad, limb feedback correction
         self.feedforward = np.zeros(NUM_HINGES)  # rad, static support torque / kp
+        self._ref_hinges = np.zeros(NUM_HINGES)  # rad, this step's reference (limb feedback)
         self.site_error = np.zeros(4)  # m, grip sites from the reference (0 without feedback)
         self.anchors = np.full((4, 3), np.nan)  # world point where each held grip closed
         self._next_hold: np.ndarray | None = None  # (T, 4) next hold of each limb per frame
@@ -474,7 +475,7 @@ class Tracker:
         mujoco.mj_kinematics(m, d)
         mujoco.mj_comPos(m, d)
         hinges, _, pos, _ = self._sample(time)
-        self._base = hinges
+        self._ref_hinges = hinges
         rd.qpos[start : start + 3] = pos
         rd.qpos[start + 3 : start + 7] = matrix_to_quat(self.ref.root_rot[self._frame(time)])
         rd.qpos[idx.hinge_qpos] = hinges
@@ -555,7 +556,7 @@ class Tracker:
         limbs = np.flatnonzero(held)
         if len(limbs) == 0:
             return
-        rd.qpos[idx.hinge_qpos] = self._sample(self.time)[0] + self.limb_offset
+        rd.qpos[idx.hinge_qpos] = self._ref_hinges + self.limb_offset  # as _limb_feedback left it
         rd.qvel[:] = 0.0
         mujoco.mj_kinematics(m, rd)
         mujoco.mj_comPos(m, rd)
@@ -595,7 +596,7 @@ class Tracker:
         # hinges whose target sits at a range limit and that the step would push further out
         # are left out (once): a correction there only winds up, the joint cannot follow it
         lo, hi = self.hinge_range[chain, 0], self.hinge_range[chain, 1]
-        target = self._base[chain] + self.limb_offset[chain]
+        target = self._ref_hinges[chain] + self.limb_offset[chain]
         free = np.ones(len(chain), bool)
         for _ in range(2):
             jf = j[:, free]
@@ -606,7 +607,7 @@ class Tracker:
                 break
             free &= ~pushing
         lim = self.config.limb_correction_limit
-        moved = np.clip(target + gain * step, lo, hi) - self._base[chain]
+        moved = np.clip(target + gain * step, lo, hi) - self._ref_hinges[chain]
         self.limb_offset[chain] = np.clip(moved, -lim, lim)
 
     def _frame(self, time: float) -> int:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from scenes import validate
+from scenes.atomic import write_atomic
 from scenes.codec import dumps, scene_from_dict, scene_to_dict
 from scenes.errors import SceneError, format_path, schema_error_to_scene_error
 from scenes.types import SCENE_FORMAT_VERSION, Scene
@@ -235,22 +235,6 @@ def load(path_or_id: str | os.PathLike) -> Scene:
     return loads(data, source=str(path), root=path.parent)
 
 
-def _write_atomic(dest: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    # mkstemp creates 0600 files; keep an existing file's mode, else the usual 0644.
-    mode = dest.stat().st_mode & 0o777 if dest.exists() else 0o644
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(scene: Scene, path: str | os.PathLike) -> Path:
     """Write a scene atomically; returns the JSON file written.
 
@@ -284,6 +268,6 @@ def save(scene: Scene, path: str | os.PathLike) -> Path:
         for name in files:
             dest = target.parent / name
             dest.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(dest, (src_root / name).read_bytes())
-    _write_atomic(target, text.encode("utf-8"))
+            write_atomic(dest, (src_root / name).read_bytes())
+    write_atomic(target, text.encode("utf-8"))
     return target

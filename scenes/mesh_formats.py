@@ -9,15 +9,14 @@ Every tolerated defect appends one human-readable line to `RawMesh.fixes`.
 from __future__ import annotations
 
 import io
-import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import trimesh
 
+from scenes.atomic import write_atomic
 from scenes.errors import SceneError
 from scenes.polygons import triangulate_polygons
 
@@ -67,19 +66,6 @@ def load_raw(path: str | Path) -> RawMesh:
     if len(raw.vertices) == 0:
         raise SceneError("file contains no vertices", file=str(path))
     return raw
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write bytes to `path` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_obj(path: str | Path, v: np.ndarray, f: np.ndarray) -> None:

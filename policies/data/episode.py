@@ -179,6 +179,8 @@ class SceneRenderer:
         )
         self.tripod = RayCastCamera(model, width, height, camera=_tripod_camera(world))
         self._replay = mujoco.MjData(model)
+        self.humanoid = np.zeros(model.ngeom, bool)  # the body's geoms (penetration checks)
+        self.humanoid[world.index.geoms] = True
         self._hidden = mujoco.MjData(model)
         self._hidden.qpos[:] = model.qpos0
         self._hidden.qpos[world.index.root_qpos.start + 2] = _PARK_Z
@@ -287,9 +289,6 @@ def build_episode(
     renderer.ego_video(qpos, ego)
     tripod = np.broadcast_to(renderer.background(), fields["tripod_rgb"].shape)
 
-    humanoid = np.zeros(world.model.ngeom, bool)
-    humanoid[index.geoms] = True
-
     ctx_holds, ctx_frames = first_touches(contacts, n_ctx)
     context = np.zeros(fields["context"].shape, np.uint8)
     for k, h in enumerate(ctx_holds):
@@ -303,7 +302,7 @@ def build_episode(
         "contacts": contacts,
         "grip": np.asarray(plan.grip, dtype=bool)[nearest],
         "valid": valid,
-        "penetration": frame_penetration(world.model, qpos, humanoid),
+        "penetration": frame_penetration(world.model, qpos, renderer.humanoid),
         "tripod_rgb": tripod,
         "ego_rgb": ego,
         "context": context,

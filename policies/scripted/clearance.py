@@ -79,6 +79,27 @@ class ClearanceReport:
     after_m: float  # and after
 
 
+@dataclass
+class _Plan:
+    """What stays fixed while the pass works on one motion."""
+
+    model: mujoco.MjModel
+    index: HumanoidIndex
+    held: np.ndarray  # (T, 4) bool
+    fixed: np.ndarray  # frame indices that must not change
+    pinned: np.ndarray  # (T, 4, 3) grip sites of the input motion
+    frame_rot: np.ndarray  # (3, 3) frame of the joint coordinates
+    own: np.ndarray  # (ngeom,) bool: the humanoid's geoms
+    allowed: dict[str, float]  # speed and acceleration bounds
+    fps: float
+    tolerance: float
+    drift_tolerance: float
+
+    def quality(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(T,) deepest contact and (T, 4, 3) grip sites of a motion."""
+        return frame_quality(self.model, qpos, self.own, self.index.grip_sites)
+
+
 def clear_frames(
     model: mujoco.MjModel,
     index: HumanoidIndex,
@@ -97,12 +118,24 @@ def clear_frames(
     acceleration bounds (the motion's own peaks are allowed where higher)."""
     own = np.zeros(model.ngeom, bool)
     own[index.geoms] = True
-    sites = index.grip_sites
-    pen, pinned = frame_quality(model, qpos, own, sites)
+    pen, pinned = frame_quality(model, qpos, own, index.grip_sites)
     frame_rot = quat_to_matrix(qpos[0, index.root_qpos][3:])
     coords = to_coords(qpos, index, frame_rot)
     rates = frame_rates(coords, limits.fps)
     allowed = {k: max(rates[k], getattr(limits, f"max_{k}")) for k in RATE_KEYS}
+    plan = _Plan(
+        model,
+        index,
+        held,
+        fixed,
+        pinned,
+        frame_rot,
+        own,
+        allowed,
+        limits.fps,
+        tolerance,
+        drift_tolerance,
+    )
     report = ClearanceReport(0, float(pen.max(initial=0.0)), float(pen.max(initial=0.0)))
     best = qpos
     for _ in range(config.rounds):
@@ -110,39 +143,54 @@ def clear_frames(
         if not runs:
             break
         solved = _solve_runs(model, index, best, held, pinned, runs, fixed, config)
-        target = to_coords(solved, index, frame_rot)
-        kept = np.ones(len(runs), bool)
-        fitted = None
-        for _attempt in range(4):  # drop the runs whose fix drags a limb off or sinks deeper
-            use = np.zeros(len(qpos), bool)
-            for (a, b), k in zip(runs, kept):
-                use[a : b + 1] = k
-            use[fixed] = False
-            fitted = _fit(
-                coords, np.flatnonzero(use), target[use], fixed, allowed, limits.fps, config
-            )
-            if fitted is None:
-                break
-            cand = from_coords(fitted, index, frame_rot, best[0])
-            cand[fixed] = best[fixed]  # exactly (the fit leaves them ~1e-8 off)
-            cand_pen, cand_sites = frame_quality(model, cand, own, sites)
-            dragged = ((np.linalg.norm(cand_sites - pinned, axis=2) > drift_tolerance) & held).any(
-                1
-            )
-            worse = _regress(cand_pen, pen, tolerance, runs, 2 * config.margin_frames)
-            failed = kept & (worse | _touches(dragged, runs, 2 * config.margin_frames))
-            if not failed.any():
-                break
-            kept &= ~failed
-            fitted = None
-            if not kept.any():
-                break
-        if fitted is None or _excess(cand_pen, tolerance) >= _excess(pen, tolerance):
+        fit = _fit_runs(plan, runs, to_coords(solved, index, frame_rot), coords, pen, best, config)
+        if fit is None or _excess(fit[1], tolerance) >= _excess(pen, tolerance):
             break
-        best, pen, coords = cand, cand_pen, fitted
+        best, pen, coords = fit
         report.rounds_kept += 1
     report.after_m = float(pen.max(initial=0.0))
     return best, report
+
+
+def _fit_runs(
+    plan: _Plan,
+    runs: list[tuple[int, int]],
+    target: np.ndarray,
+    coords: np.ndarray,
+    pen: np.ndarray,
+    qpos: np.ndarray,
+    config: ClearanceConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Fit the solved runs' corrections (`target`: (T, D) coordinates with the runs solved) to
+    the motion (`qpos`, its `coords` and per-frame `pen`), dropping the runs whose fix drags a
+    limb off its hold or leaves their stretch sunk in no less and refitting the rest. Returns
+    the fitted motion's (qpos, per-frame penetration, coordinates), or None if no run survives
+    or the bounds cannot be kept."""
+    pad = 2 * config.margin_frames  # how far a run's smoothed fix reaches
+    kept = np.ones(len(runs), bool)
+    for _attempt in range(4):
+        use = np.zeros(len(qpos), bool)
+        for (a, b), k in zip(runs, kept):
+            use[a : b + 1] = k
+        use[plan.fixed] = False
+        fitted = _fit(
+            coords, np.flatnonzero(use), target[use], plan.fixed, plan.allowed, plan.fps, config
+        )
+        if fitted is None:
+            return None
+        cand = from_coords(fitted, plan.index, plan.frame_rot, qpos[0])
+        cand[plan.fixed] = qpos[plan.fixed]  # exactly (the fit leaves them ~1e-8 off)
+        cand_pen, cand_sites = plan.quality(cand)
+        off = np.linalg.norm(cand_sites - plan.pinned, axis=2) > plan.drift_tolerance
+        dragged = (off & plan.held).any(axis=1)
+        worse = _regress(cand_pen, pen, plan.tolerance, runs, pad)
+        failed = kept & (worse | _touches(dragged, runs, pad))
+        if not failed.any():
+            return cand, cand_pen, fitted
+        kept &= ~failed
+        if not kept.any():
+            break
+    return None
 
 
 def _excess(pen: np.ndarray, tol: float) -> float:
