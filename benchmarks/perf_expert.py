@@ -12,8 +12,9 @@ completion and the mean of info["assist_norm"] (residual root force in body weig
 least 95 % kinematic completion on train. The table also gives the share of plans that reached the
 top with every grip landing (plan_ok), the mean planning time on one core (the reference the
 rest is measured against: an episode replays in a fraction of it), and how far the planned body
-sinks into the scene or itself: the share of IK keyframes and of all frames deeper than
-SUNK_M, and the median over routes of each plan's deepest contact.
+sinks into the scene or itself (contacts, and limbs right through a panel, which contacts miss:
+`navenv.sinking.DepthGauge`): the share of IK keyframes and of all frames deeper than SUNK_M,
+and the median over routes of each plan's deepest point.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
     import gymnasium as gym
 
     import navenv  # noqa: F401  (registers ClimbRoute-v0)
+    from navenv.sinking import SceneRays
     from policies.scripted import ScriptedClimber
     from policies.scripted.keyframes import frame_penetration
 
@@ -123,7 +125,7 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
         u = env.unwrapped
         own = np.zeros(u.model.ngeom, bool)
         own[u.index.geoms] = True
-        pen = frame_penetration(u.model, plan.qpos, own)
+        pen = frame_penetration(u.model, plan.qpos, own, SceneRays(scene))  # through panels too
         res.sunk_frames, res.max_penetration_m = float(np.mean(pen > SUNK_M)), float(pen.max())
         keyframes = np.array([k.frame for k in plan.stances])  # as they are after every pass
         res.sunk_keyframes = float(np.mean(pen[keyframes] > SUNK_M))

@@ -14,10 +14,12 @@ import numpy as np
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, IKResult, SiteTarget, solve_ik
+from navenv.sinking import DepthGauge, SceneRays
 from navenv.world import HOLD_SHAPES, hold_frame
 from scenes.types import Hold, Route, Scene
 
 PELVIS_OFF_WALL = 0.32  # m between the pelvis and the plane of the start holds
+LEG_HINGES = ("left_knee_x", "right_knee_x")  # straightened when a bent knee went through a panel
 GRIP_CLEARANCE = 0.008  # m between a hold's surface and the limb's grip site
 
 # A climber's resting posture (radians) for the hinges that matter; the rest stay at zero.
@@ -87,8 +89,12 @@ def start_stance(
     scene: Scene,
     route: Route,
     config: IKConfig | None = None,
+    rays: SceneRays | None = None,
 ) -> IKResult:
-    """Put the humanoid in `route`'s start stance (data.qpos); returns the IK result."""
+    """Put the humanoid in `route`'s start stance (data.qpos); returns the IK result.
+
+    `rays`: the scene alone (`navenv.sinking.SceneRays`; built here when not given), to catch a
+    limb the reach put right through a panel, which contacts miss (see `_around_panels`)."""
     holds = {limb: scene.hold(route.start[limb]) for limb in names.LIMBS if limb in route.start}
     targets_pos = {limb: grip_point(h) for limb, h in holds.items()}
     for a, b in (("left_hand", "right_hand"), ("left_foot", "right_foot")):
@@ -126,5 +132,33 @@ def start_stance(
     free = IKConfig(**{**vars(cfg), "avoid_contacts": False})
     solve_ik(model, data, targets, posture=q0, config=free, humanoid_geoms=index.geoms)
     result = solve_ik(model, data, targets, posture=q0, config=cfg, humanoid_geoms=index.geoms)
+    own = np.zeros(model.ngeom, bool)
+    own[index.geoms] = True
+    gauge = DepthGauge(model, own, rays if rays is not None else SceneRays(scene))
+    if gauge(data) > 2.0 * cfg.penetration_tol:
+        result = _around_panels(model, data, index, targets, q0, cfg, gauge, result)
     mujoco.mj_forward(model, data)
     return result
+
+
+def _around_panels(model, data, index, targets, q0, cfg, gauge, first) -> IKResult:
+    """The start stance solved again from the prior with its legs straight (LEG_HINGES at 0)
+    and drawn toward straight: a bent knee can end up through a thin panel while hip and foot
+    stay in front, and a straight leg between two points in front of a plane cannot. Keeps the
+    better (depth plus the worst target error) of that and `first`, which data holds on entry."""
+    best_q, best = data.qpos.copy(), first
+    best_score = gauge(data) + float(first.errors.max(initial=0.0))
+    straight = q0.copy()
+    for i, hinge in enumerate(names.HINGE_NAMES):
+        if hinge in LEG_HINGES:
+            straight[index.hinge_qpos[i]] = 0.0
+    data.qpos[:] = straight
+    free = IKConfig(**{**vars(cfg), "avoid_contacts": False})
+    solve_ik(model, data, targets, posture=straight, config=free, humanoid_geoms=index.geoms)
+    res = solve_ik(model, data, targets, posture=straight, config=cfg, humanoid_geoms=index.geoms)
+    score = gauge(data) + float(res.errors.max(initial=0.0))
+    if score < best_score:
+        return res
+    data.qpos[:] = best_q
+    mujoco.mj_kinematics(model, data)
+    return best

@@ -28,6 +28,7 @@ from navenv.body.rotations import matrix_to_quat, quat_slerp, quat_to_matrix
 from navenv.envs.world_cache import CompiledWorld
 from navenv.humanoid import names
 from navenv.render.raycast import RayCastCamera
+from navenv.sinking import SceneRays
 from policies.data.store import FieldSpec
 from policies.scripted.keyframes import frame_penetration
 from scenes.types import Route
@@ -181,6 +182,7 @@ class SceneRenderer:
         self._replay = mujoco.MjData(model)
         self.humanoid = np.zeros(model.ngeom, bool)  # the body's geoms (penetration checks)
         self.humanoid[world.index.geoms] = True
+        self.rays = SceneRays(world.scene)  # so limbs through a panel count as penetration
         self._hidden = mujoco.MjData(model)
         self._hidden.qpos[:] = model.qpos0
         self._hidden.qpos[world.index.root_qpos.start + 2] = _PARK_Z
@@ -302,7 +304,7 @@ def build_episode(
         "contacts": contacts,
         "grip": np.asarray(plan.grip, dtype=bool)[nearest],
         "valid": valid,
-        "penetration": frame_penetration(world.model, qpos, renderer.humanoid),
+        "penetration": frame_penetration(world.model, qpos, renderer.humanoid, renderer.rays),
         "tripod_rgb": tripod,
         "ego_rgb": ego,
         "context": context,

@@ -29,6 +29,7 @@ from scipy.sparse.linalg import splu
 from navenv.body.rotations import quat_to_matrix
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, SiteTarget, solve_ik
+from navenv.sinking import SceneRays
 from policies.scripted.keyframes import frame_quality
 from policies.scripted.trajectory import TimingLimits, frame_rates, from_coords, to_coords
 
@@ -94,10 +95,11 @@ class _Plan:
     fps: float
     tolerance: float
     drift_tolerance: float
+    rays: SceneRays | None
 
     def quality(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(T,) deepest contact and (T, 4, 3) grip sites of a motion."""
-        return frame_quality(self.model, qpos, self.own, self.index.grip_sites)
+        return frame_quality(self.model, qpos, self.own, self.index.grip_sites, self.rays)
 
 
 def clear_frames(
@@ -110,15 +112,17 @@ def clear_frames(
     drift_tolerance: float,
     limits: TimingLimits,
     config: ClearanceConfig,
+    rays: SceneRays | None = None,
 ) -> tuple[np.ndarray, ClearanceReport]:
     """`qpos` (T, nq) with its sunk frames pushed clear (the input itself if no round helped),
     and a report. held: (T, 4) bool, limbs on holds (names.LIMBS order); fixed: frames that
     must not change (the start, grips and releases); tolerance: contacts shallower than this (m)
     are fine; drift_tolerance: how far (m) a limb on a hold may move; limits: speed and
-    acceleration bounds (the motion's own peaks are allowed where higher)."""
+    acceleration bounds (the motion's own peaks are allowed where higher); rays: the scene
+    alone, so frames with a limb through a panel count as sunk (`keyframes.DepthGauge`)."""
     own = np.zeros(model.ngeom, bool)
     own[index.geoms] = True
-    pen, pinned = frame_quality(model, qpos, own, index.grip_sites)
+    pen, pinned = frame_quality(model, qpos, own, index.grip_sites, rays)
     frame_rot = quat_to_matrix(qpos[0, index.root_qpos][3:])
     coords = to_coords(qpos, index, frame_rot)
     rates = frame_rates(coords, limits.fps)
@@ -135,6 +139,7 @@ def clear_frames(
         limits.fps,
         tolerance,
         drift_tolerance,
+        rays,
     )
     report = ClearanceReport(0, float(pen.max(initial=0.0)), float(pen.max(initial=0.0)))
     best = qpos

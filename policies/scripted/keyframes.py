@@ -13,7 +13,9 @@ Contact rows switch on and off as limbs clear and re-enter, so the iterates cycl
 resolved in short chunks and the best state seen is kept (worst error plus twice the depth).
 
 `WallClearance` pushes a planned pelvis position out from the wall and volumes behind it (rays on
-a model of the scene alone, so they never hit the climber).
+a model of the scene alone, so they never hit the climber). Depth is measured by
+`navenv.sinking.DepthGauge`: contacts, and with the scene's rays, limbs that went right through
+a panel (which MuJoCo's contacts report as a graze).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from navenv.envs.spawn import limb_axes
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, SiteTarget, solve_ik
-from navenv.world import hold_frame, scene_spec
-from scenes.types import Hold, Scene
+from navenv.sinking import DepthGauge, SceneRays
+from navenv.world import hold_frame
+from scenes.types import Hold
 
 LIMBS = names.LIMBS
 CLEAR_CHUNK = 8  # IK iterations between checks while resolving contacts
@@ -41,8 +44,6 @@ PROBES: tuple[tuple[tuple[float, float], float], ...] = (
     ((-0.2, -0.35), 0.1),
     ((0.2, -0.35), 0.1),
 )
-RAY_START_M = 2.0  # rays start this far out from the probe, outside every volume
-SURFACE_GROUPS = np.array([1, 0, 0, 0, 0, 0], np.uint8)  # geom group 0: wall, volumes, floor
 
 
 @dataclass
@@ -86,11 +87,13 @@ class KeyframeSolver:
         holds: dict[str, Hold],
         prior: np.ndarray,
         weights: IKWeights,
+        rays: SceneRays | None = None,
     ) -> None:
         self.m, self.idx, self.holds, self.prior, self.w = model, index, holds, prior, weights
         self.d = mujoco.MjData(model)
         self.own = np.zeros(model.ngeom, bool)
         self.own[index.geoms] = True
+        self.gauge = DepthGauge(model, self.own, rays)  # with rays: limbs through a panel count
         self.iterations: list[int] = []  # per IK pass (negative: contact passes), for profiling
 
     def site(self, limb: str) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +177,7 @@ class KeyframeSolver:
         return Solution(
             qpos.copy(),
             float(errors[:n_held].max(initial=0.0)),
-            penetration(self.m, self.d, self.own),
+            self.gauge(self.d),
             float(errors[n_held:].max(initial=0.0)),
         )
 
@@ -206,14 +209,9 @@ class KeyframeSolver:
         return targets
 
 
-class WallClearance:
-    """Distances to the scene's wall and volumes, by rays on a model of the scene alone."""
-
-    def __init__(self, scene: Scene) -> None:
-        self.model = scene_spec(scene).compile()
-        self.data = mujoco.MjData(self.model)
-        mujoco.mj_kinematics(self.model, self.data)
-        self._geom = np.zeros(1, np.int32)
+class WallClearance(SceneRays):
+    """Where the planned body keeps clear of the scene's wall and volumes (rays on a model of
+    the scene alone, so they never hit the climber)."""
 
     def push_out(self, pelvis: np.ndarray, normal: np.ndarray) -> np.ndarray:
         """`pelvis` moved out along `normal` until the pelvis and knee probes (PROBES) keep their
@@ -230,48 +228,45 @@ class WallClearance:
         the surface behind it (a volume the point sits inside pushes it out past its face)."""
         return point + normal * max(0.0, clearance - self.depth(point, normal))
 
-    def depth(self, point: np.ndarray, normal: np.ndarray) -> float:
-        """Distance (m) from `point` to the surface behind it along -normal (inf if none)."""
-        start = point + normal * RAY_START_M
-        t = mujoco.mj_ray(self.model, self.data, start, -normal, SURFACE_GROUPS, 1, -1, self._geom)
-        return np.inf if t < 0 else t - RAY_START_M
-
 
 # ------------------------------------------------------------------ penetration
-def penetration(model: mujoco.MjModel, data: mujoco.MjData, own: np.ndarray) -> float:
-    """Deepest contact (m) of data's configuration (after mj_kinematics) involving a geom
-    flagged in `own`."""
-    mujoco.mj_collision(model, data)
-    if not data.ncon:
-        return 0.0
-    con = data.contact[: data.ncon]
-    mine = own[con.geom1] | own[con.geom2]
-    return float(max(0.0, -con.dist[mine].min())) if mine.any() else 0.0
-
-
 def frame_quality(
-    model: mujoco.MjModel, qpos: np.ndarray, own: np.ndarray, sites: np.ndarray
+    model: mujoco.MjModel,
+    qpos: np.ndarray,
+    own: np.ndarray,
+    sites: np.ndarray,
+    rays: SceneRays | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(T,) deepest contact (m) involving a geom flagged in `own`, and (T, S, 3) positions of
-    `sites`, for each configuration of `qpos` (T, nq)."""
+    """(T,) depth (m) of each configuration of `qpos` (T, nq) by a `DepthGauge` (`own`: the
+    humanoid's geoms; `rays`: the scene alone, so bones through a panel count too) and
+    (T, S, 3) positions of `sites`."""
     data = mujoco.MjData(model)
+    gauge = DepthGauge(model, own, rays)
     pen = np.empty(len(qpos))
     pos = np.empty((len(qpos), len(sites), 3))
     for t, q in enumerate(qpos):
         data.qpos[:] = q
         mujoco.mj_kinematics(model, data)
-        pen[t] = penetration(model, data, own)
+        pen[t] = gauge(data)
         pos[t] = data.site_xpos[sites]
     return pen, pos
 
 
-def frame_penetration(model: mujoco.MjModel, qpos: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """(T,) deepest contact (m) of each configuration involving a geom flagged in `own`."""
-    return frame_quality(model, qpos, own, np.zeros(0, int))[0]
+def frame_penetration(
+    model: mujoco.MjModel, qpos: np.ndarray, own: np.ndarray, rays: SceneRays | None = None
+) -> np.ndarray:
+    """(T,) depth (m) of each configuration (see `frame_quality`)."""
+    return frame_quality(model, qpos, own, np.zeros(0, int), rays)[0]
 
 
-def max_penetration(model: mujoco.MjModel, qpos: np.ndarray, geoms: Sequence[int]) -> float:
-    """Deepest contact (m) involving any of `geoms` over the configurations `qpos` (T, nq)."""
+def max_penetration(
+    model: mujoco.MjModel,
+    qpos: np.ndarray,
+    geoms: Sequence[int],
+    rays: SceneRays | None = None,
+) -> float:
+    """Greatest depth (m, see `frame_quality`) of the configurations `qpos` (T, nq), `geoms`
+    being the humanoid's."""
     own = np.zeros(model.ngeom, bool)
     own[np.asarray(geoms, dtype=int)] = True
-    return float(frame_penetration(model, np.atleast_2d(qpos), own).max(initial=0.0))
+    return float(frame_penetration(model, np.atleast_2d(qpos), own, rays).max(initial=0.0))

@@ -134,8 +134,13 @@ class PlannerConfig:
     """A plan succeeds when every grip lands within this distance of its target."""
     drift_tolerance_m: float = 0.015
     """A limb on a hold may drift this far (m) between keyframes before one is inserted."""
-    repair_rounds: int = 3
+    repair_rounds: int = 6
     """Rounds of inserting contact-free keyframes where interpolation penetrates."""
+    retime_rounds: int = 2
+    """Rounds of slowing the keyframe segments still sunk after the clearance pass (each by
+    `retime_factor`) and clearing again."""
+    retime_factor: float = 2.0
+    """How much longer a still-sunk segment is made in a retime round."""
     clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
     """The last pass pushing still-sunk frames clear (`policies.scripted.clearance`)."""
     max_duration_s: float = 58.0
@@ -168,6 +173,11 @@ class PlannerConfig:
         if self.shift_fraction[1] > 1:
             raise ValueError(
                 f"PlannerConfig.shift_fraction: expected <= 1, got {self.shift_fraction}"
+            )
+        if self.retime_rounds < 0 or self.retime_factor < 1:
+            raise ValueError(
+                f"PlannerConfig: retime_rounds >= 0 and retime_factor >= 1 required, got "
+                f"{self.retime_rounds}, {self.retime_factor}"
             )
         if not (0 <= self.swap_probability <= 1):
             raise ValueError(
@@ -277,9 +287,11 @@ class _Planner:
             lo, hi = self.idx.hinge_range[i]
             q = prior[self.idx.hinge_qpos[i]] + cfg.style_scale * half * rng.uniform(-1, 1)
             prior[self.idx.hinge_qpos[i]] = np.clip(q, lo, hi)
-        self.ik = KeyframeSolver(self.m, self.idx, self.holds, prior, cfg.ik_weights())
-        self.d = self.ik.d
         self.clearance = WallClearance(scene)
+        self.ik = KeyframeSolver(
+            self.m, self.idx, self.holds, prior, cfg.ik_weights(), rays=self.clearance
+        )
+        self.d = self.ik.d
         self.keyframes: list[Keyframe] = []
         self.stance: dict[str, str] = {}
         self.pins: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # limb -> (site pos, rot)
@@ -287,7 +299,7 @@ class _Planner:
 
     # ------------------------------------------------------------------ top level
     def run(self) -> ClimbPlan:
-        result = start_stance(self.m, self.d, self.idx, self.scene, self.route)
+        result = start_stance(self.m, self.d, self.idx, self.scene, self.route, rays=self.clearance)
         self.stance = dict(self.route.start)
         self.pins = {limb: self.ik.site(limb) for limb in self.stance}
         kinds = {h.id: h.kind for h in self.scene.holds}
@@ -404,22 +416,21 @@ class _Planner:
             qpos, at = self._timing(np.asarray(min_durations))
             if round_ == cfg.repair_rounds or not self._repair(qpos, at, min_durations):
                 break
-        for k, f in zip(self.keyframes, at):
+        best = self._cleared(qpos, at)
+        for _ in range(cfg.retime_rounds):
+            if not best.sunk:
+                break
+            # more frames give the clearance fit room to bend the motion within the bounds
+            for i in best.sunk:
+                duration = (best.at[i + 1] - best.at[i]) / cfg.limits.fps
+                min_durations[i] = max(min_durations[i], cfg.retime_factor * duration)
+            timed = self._cleared(*self._timing(np.asarray(min_durations)))
+            if timed.excess >= best.excess:
+                break
+            best = timed
+        qpos, contacts, grip = best.qpos, best.contacts, best.grip
+        for k, f in zip(self.keyframes, best.at):
             k.frame = int(f)
-            qpos[f] = k.qpos  # keyframes exactly (the rotation round trip is ~1e-16 off)
-        contacts, grip = self._timeline(len(qpos))
-        if cfg.clearance.rounds > 0:
-            qpos, _ = clear_frames(
-                self.m,
-                idx,
-                qpos,
-                contacts >= 0,
-                np.array([k.frame for k in self.keyframes if k.rest], dtype=int),
-                2.0 * cfg.penetration_tol,
-                cfg.drift_tolerance_m,
-                scaled(cfg.limits, max(self.speed_scale, 1.0)),  # as the timing was allowed
-                cfg.clearance,
-            )
         self._check_grips(qpos)
         top, final = self.route.top, self.keyframes[-1].holds
         success = (
@@ -436,10 +447,36 @@ class _Planner:
             moves=list(moves),
             success=bool(success),
             max_ik_error=float(max(k.error for k in self.keyframes)),
-            max_penetration=max_penetration(self.m, qpos, idx.geoms),
+            max_penetration=max_penetration(self.m, qpos, idx.geoms, self.clearance),
             fps=cfg.limits.fps,
             speed_scale=self.speed_scale,
         )
+
+    def _cleared(self, qpos: np.ndarray, at: np.ndarray) -> _Timed:
+        """The timed frames (keyframes at frames `at`) after the clearance pass."""
+        cfg = self.cfg
+        for k, f in zip(self.keyframes, at):
+            k.frame = int(f)
+            qpos[f] = k.qpos  # keyframes exactly (the rotation round trip is ~1e-16 off)
+        contacts, grip = self._timeline(len(qpos))
+        if cfg.clearance.rounds > 0:
+            qpos, _ = clear_frames(
+                self.m,
+                self.idx,
+                qpos,
+                contacts >= 0,
+                np.array([k.frame for k in self.keyframes if k.rest], dtype=int),
+                2.0 * cfg.penetration_tol,
+                cfg.drift_tolerance_m,
+                scaled(cfg.limits, max(self.speed_scale, 1.0)),  # as the timing was allowed
+                cfg.clearance,
+                rays=self.clearance,
+            )
+        pen = frame_quality(self.m, qpos, self.ik.own, np.zeros(0, int), self.clearance)[0]
+        limit = 2.0 * cfg.penetration_tol
+        sunk = [i for i in range(len(at) - 1) if pen[at[i] : at[i + 1] + 1].max() > limit]
+        excess = float(np.maximum(pen - limit, 0.0).sum())
+        return _Timed(qpos, np.asarray(at).copy(), contacts, grip, sunk, excess)
 
     def _timing(self, min_durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(T, nq) frames through the keyframes and (K,) keyframe frame indices."""
@@ -458,7 +495,7 @@ class _Planner:
         """Insert a keyframe where interpolation between two keyframes sinks into the wall, a
         hold or the body, or lets a holding limb drift off its hold; returns whether it did."""
         cfg = self.cfg
-        pen, sites = frame_quality(self.m, qpos, self.ik.own, self.idx.grip_sites)
+        pen, sites = frame_quality(self.m, qpos, self.ik.own, self.idx.grip_sites, self.clearance)
         inserts = []
         for i in range(len(self.keyframes) - 1):
             a, b = int(at[i]), int(at[i + 1])
@@ -471,6 +508,7 @@ class _Planner:
                 bad = np.maximum(bad, drift / cfg.drift_tolerance_m)
             if bad.max() > 1.0:
                 inserts.append((i, a + 1 + int(np.argmax(bad))))
+        resolved = self._resolve_sunk_keyframes(pen, at)
         for i, f in reversed(inserts):
             k0, k1 = self.keyframes[i], self.keyframes[i + 1]
             pins = {l: k0.pins[l] for l in _common(k0, k1)}
@@ -493,12 +531,47 @@ class _Planner:
                 fallback=False,
                 warm_starts=(k0.qpos, k1.qpos),
             )
+            if free is not None and sol.penetration > 2.0 * cfg.penetration_tol:
+                sol = self._unpinned(sol, pins, root, qpos[f], k0.qpos, k1.qpos)
             holds = {l: k0.holds[l] for l in pins}
             kf = Keyframe("clear", sol.qpos, False, holds, k1.limb, sol.held_error, sol.penetration)
             kf.pins = pins
             self.keyframes.insert(i + 1, kf)
             min_durations[i : i + 1] = [0.5 * min_durations[i]] * 2
-        return bool(inserts)
+        return bool(inserts) or resolved
+
+    def _resolve_sunk_keyframes(self, pen: np.ndarray, at: np.ndarray) -> bool:
+        """Re-solve each travelling keyframe (lift, via, approach, clear) that sinks in more than
+        twice the tolerance with its travelling limb let free (it only passes through), from
+        itself and from the keyframes either side; returns whether any got better."""
+        limit = 2.0 * self.cfg.penetration_tol
+        better = False
+        for i in range(1, len(self.keyframes) - 1):
+            k = self.keyframes[i]
+            if k.rest or pen[at[i]] <= limit:
+                continue
+            self.d.qpos[:] = k.qpos
+            mujoco.mj_kinematics(self.m, self.d)
+            root = (k.qpos[:3].copy(), quat_to_matrix(k.qpos[3:7]))
+            sol = self.ik.solve(
+                k.pins,
+                root,
+                posture=k.qpos,
+                fallback=False,
+                warm_starts=(self.keyframes[i - 1].qpos, self.keyframes[i + 1].qpos),
+            )
+            if sol.penetration < min(k.penetration, float(pen[at[i]])) and sol.held_error <= max(
+                k.error, self.cfg.drift_tolerance_m
+            ):
+                k.qpos, k.penetration, k.error = sol.qpos, sol.penetration, sol.held_error
+                better = True
+        return better
+
+    def _unpinned(self, sol, pins: dict, root, posture: np.ndarray, q0, q1):
+        """A repair keyframe between q0 and q1 solved again without its travelling limb's
+        target (the better of the two)."""
+        again = self.ik.solve(pins, root, posture=posture, fallback=False, warm_starts=(q0, q1))
+        return again if again.score < sol.score else sol
 
     def _check_grips(self, qpos: np.ndarray) -> None:
         """Mark each grip keyframe with whether the env's grip logic (`Grips.nearest_hold`, on
@@ -534,6 +607,18 @@ class _Planner:
                 if limb in prev.holds:
                     contacts[:, j] = slot[prev.holds[limb]]
         return contacts, contacts >= 0
+
+
+@dataclass
+class _Timed:
+    """One timing of the keyframes, cleared, and how much it still sinks in."""
+
+    qpos: np.ndarray  # (T, nq)
+    at: np.ndarray  # (K,) frame of each keyframe
+    contacts: np.ndarray  # (T, 4) hold slot per limb, -1 off
+    grip: np.ndarray  # (T, 4) bool
+    sunk: list[int]  # keyframe segments i (i to i + 1) with a frame deeper than the tolerance
+    excess: float  # m x frames deeper than the tolerance, all told
 
 
 def _common(k0: Keyframe, k1: Keyframe) -> list[str]:

@@ -13,6 +13,7 @@ from navenv.envs.observations import PROPRIO_DIM, PROPRIO_LAYOUT
 from navenv.envs.rewards import REWARD_TERMS
 from navenv.envs.spawn import grip_point
 from navenv.humanoid.names import NUM_HINGES
+from navenv.sinking import DepthGauge, SceneRays
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,22 @@ def test_start_stance_grips_start_holds(state_env):
         site = u.data.site_xpos[u.index.grip_sites[limb]]
         assert np.linalg.norm(site - grip_point(u.scene.hold(hold_id))) < 0.08
     np.testing.assert_array_equal(obs[PROPRIO_LAYOUT["grips"]], 1.0)
+
+
+def test_start_stance_keeps_legs_out_of_an_overhang_panel():
+    """On this overhang the reach-first spawn put a knee through the 10 cm panel (contacts saw
+    4 mm); the spawn now checks bones with the scene's rays and solves again with straight legs."""
+    from scenes import splits
+
+    scene = splits.get("test_novel_geometry")[3].build()
+    env = gym.make("ClimbRoute-v0", scene=scene, route="r0", obs="state")
+    _, info = env.reset(seed=0)
+    u = env.unwrapped
+    gauge = DepthGauge(u.model, np.isin(np.arange(u.model.ngeom), u.index.geoms), SceneRays(scene))
+    assert gauge.pierce(u.data) == 0.0
+    assert gauge(u.data) < 0.02
+    assert (info["grips"] >= 0).all() and info["spawn_error"] < u.config.capture_radius
+    env.close()
 
 
 def test_hanging_on_start_holds_is_stable(state_env):

@@ -13,6 +13,7 @@ import pytest
 from navenv.body.skeleton import Skeleton
 from navenv.envs.config import ClimbConfig
 from navenv.envs.world_cache import compile_world
+from navenv.sinking import SceneRays
 from policies.data import DatasetConfigError, GenerateConfig, generate, make_tasks
 from policies.data.episode import (
     HIGHLIGHT_RGBA,
@@ -98,11 +99,11 @@ def test_episode_matches_the_plan(dataset) -> None:
     np.testing.assert_array_equal(ep["contacts"], plan.contacts[rows])
     np.testing.assert_array_equal(ep["grip"], plan.grip[rows])
     np.testing.assert_allclose(ep["qpos"][:, :3], plan.qpos[rows, :3], atol=1e-6)
-    # the body's deepest contact per frame, as the planner's own check measures it
+    # the body's depth per frame (contacts and limbs through a panel), as the planner measures it
     world = compile_world(scene, Skeleton.builtin(), ClimbConfig())
     own = np.zeros(world.model.ngeom, bool)
     own[world.index.geoms] = True
-    expected = frame_penetration(world.model, plan.qpos[rows], own)
+    expected = frame_penetration(world.model, plan.qpos[rows], own, SceneRays(scene))
     np.testing.assert_allclose(ep["penetration"], expected, atol=1e-6)
     assert ep["penetration"].dtype == np.float32 and (ep["penetration"] >= 0).all()
     # route and holds annotations
