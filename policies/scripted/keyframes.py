@@ -37,6 +37,9 @@ from scenes.types import Hold
 
 LIMBS = names.LIMBS
 CLEAR_CHUNK = 8  # IK iterations between checks while resolving contacts
+# a keyframe still sunk after every warm start is tried again from RESTARTS random shakes of up
+# to RESTART_RAD per hinge (a local minimum of the contact rows, not a pose that cannot clear)
+RESTARTS, RESTART_RAD, RESTART_SEED = 10, 0.5, 0
 # Clearance probes around the pelvis, (right, up) offsets in m, and the distance (m) each keeps
 # from the wall or a volume behind it: the pelvis, and the knees less.
 PROBES: tuple[tuple[tuple[float, float], float], ...] = (
@@ -94,6 +97,7 @@ class KeyframeSolver:
         self.own = np.zeros(model.ngeom, bool)
         self.own[index.geoms] = True
         self.gauge = DepthGauge(model, self.own, rays)  # with rays: limbs through a panel count
+        self.rng = np.random.default_rng(RESTART_SEED)
         self.iterations: list[int] = []  # per IK pass (negative: contact passes), for profiling
 
     def site(self, limb: str) -> tuple[np.ndarray, np.ndarray]:
@@ -149,9 +153,24 @@ class KeyframeSolver:
             tries = ((res.qpos, 1), (previous, 2)) if fallback else ((res.qpos, 1),)
             tries += tuple((q, 1) for q in warm_starts)
             best = self._clear(targets, prior, chunk, tries, n, best)
+            if best.penetration > w.penetration_tol:  # stuck (a knee on the other ankle, say):
+                best = self._clear(targets, prior, chunk, self._shaken(best.qpos), n, best)
         d.qpos[:] = best.qpos
         mujoco.mj_kinematics(m, d)
         return best
+
+    def _shaken(self, qpos: np.ndarray) -> tuple[tuple[np.ndarray, int], ...]:
+        """RESTARTS warm starts: `qpos` with every hinge moved by up to RESTART_RAD at random
+        (from the solver's own seeded generator, so plans stay a function of their inputs)."""
+        out = []
+        for _ in range(RESTARTS):
+            q = qpos.copy()
+            hinges = self.idx.hinge_qpos
+            q[hinges] += self.rng.uniform(-RESTART_RAD, RESTART_RAD, len(hinges))
+            lo, hi = self.idx.hinge_range.T
+            q[hinges] = np.clip(q[hinges], lo, hi)
+            out.append((q, 1))
+        return tuple(out)
 
     def _clear(self, targets, prior, chunk, tries, n, best: Solution) -> Solution:
         """Resolve contacts from each warm start in turn, in chunks; the best state seen."""

@@ -85,6 +85,7 @@ STYLE_JOINTS: dict[str, float] = {
     "spine2_x": 0.1,
 }
 MATCH_OFFSET_M = 0.05  # m each side of a shared hold's centre: two hands fit side by side
+REPAIR_GAIN = 0.8  # a repair keyframe must bring its frame's badness below this share of it
 LIMB_CLEARANCE_M = 0.06  # m: a travelling grip site keeps this far in front of any surface
 
 
@@ -507,9 +508,10 @@ class _Planner:
                 drift = np.linalg.norm(sites[a + 1 : b, LIMBS.index(l)] - k0.pins[l][0], axis=1)
                 bad = np.maximum(bad, drift / cfg.drift_tolerance_m)
             if bad.max() > 1.0:
-                inserts.append((i, a + 1 + int(np.argmax(bad))))
+                inserts.append((i, a + 1 + int(np.argmax(bad)), float(bad.max())))
         resolved = self._resolve_sunk_keyframes(pen, at)
-        for i, f in reversed(inserts):
+        inserted = False
+        for i, f, worst in reversed(inserts):
             k0, k1 = self.keyframes[i], self.keyframes[i + 1]
             pins = {l: k0.pins[l] for l in _common(k0, k1)}
             self.d.qpos[:] = qpos[f]
@@ -533,12 +535,19 @@ class _Planner:
             )
             if free is not None and sol.penetration > 2.0 * cfg.penetration_tol:
                 sol = self._unpinned(sol, pins, root, qpos[f], k0.qpos, k1.qpos)
+            badness = max(
+                sol.penetration / (2.0 * cfg.penetration_tol),
+                sol.held_error / cfg.drift_tolerance_m,
+            )
+            if badness > REPAIR_GAIN * worst:
+                continue  # no better than the frame it would replace: it would only stall there
             holds = {l: k0.holds[l] for l in pins}
             kf = Keyframe("clear", sol.qpos, False, holds, k1.limb, sol.held_error, sol.penetration)
             kf.pins = pins
             self.keyframes.insert(i + 1, kf)
             min_durations[i : i + 1] = [0.5 * min_durations[i]] * 2
-        return bool(inserts) or resolved
+            inserted = True
+        return inserted or resolved
 
     def _resolve_sunk_keyframes(self, pen: np.ndarray, at: np.ndarray) -> bool:
         """Re-solve each travelling keyframe (lift, via, approach, clear) that sinks in more than

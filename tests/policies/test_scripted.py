@@ -312,3 +312,27 @@ def test_clear_point_takes_a_sunk_point_out_past_the_face(scene):
     np.testing.assert_allclose(np.cross(out - sunk, normal), 0.0, atol=1e-12)  # along the normal
     clear = beside + 0.2 * normal
     np.testing.assert_array_equal(clearance.clear_point(clear, normal, 0.06), clear)
+
+
+def test_keyframe_restarts_are_seeded_and_within_the_hinge_ranges(world):
+    """A keyframe stuck in a contact is retried from random shakes of its hinges: the same for
+    every solver built alike (plans stay a function of their inputs), inside the joint ranges."""
+    from policies.scripted.keyframes import RESTART_RAD, RESTARTS, IKWeights, KeyframeSolver
+
+    idx = world.index
+    prior = world.model.qpos0.copy()
+
+    def shakes():
+        solver = KeyframeSolver(world.model, idx, {}, prior, IKWeights())
+        return [q for q, _ in solver._shaken(prior)]
+
+    first, again = shakes(), shakes()
+    assert len(first) == RESTARTS
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    lo, hi = idx.hinge_range.T
+    for q in first:
+        moved = q[idx.hinge_qpos] - prior[idx.hinge_qpos]
+        assert np.all(np.abs(moved) <= RESTART_RAD + 1e-12) and np.abs(moved).max() > 0.1
+        assert np.all(q[idx.hinge_qpos] >= lo - 1e-12) and np.all(q[idx.hinge_qpos] <= hi + 1e-12)
+        np.testing.assert_array_equal(q[idx.root_qpos], prior[idx.root_qpos])  # hinges only
