@@ -40,6 +40,7 @@ CLEAR_CHUNK = 8  # IK iterations between checks while resolving contacts
 # a keyframe still sunk after every warm start is tried again from RESTARTS random shakes of up
 # to RESTART_RAD per hinge (a local minimum of the contact rows, not a pose that cannot clear)
 RESTARTS, RESTART_RAD, RESTART_SEED = 10, 0.5, 0
+RESTART_BUDGET = 40  # keyframes shaken per plan at most: a route stuck everywhere stays affordable
 # Clearance probes around the pelvis, (right, up) offsets in m, and the distance (m) each keeps
 # from the wall or a volume behind it: the pelvis, and the knees less.
 PROBES: tuple[tuple[tuple[float, float], float], ...] = (
@@ -98,6 +99,7 @@ class KeyframeSolver:
         self.own[index.geoms] = True
         self.gauge = DepthGauge(model, self.own, rays)  # with rays: limbs through a panel count
         self.rng = np.random.default_rng(RESTART_SEED)
+        self.restarts_left = RESTART_BUDGET  # keyframes that may be shaken, per solver (plan)
         self.iterations: list[int] = []  # per IK pass (negative: contact passes), for profiling
 
     def site(self, limb: str) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +155,9 @@ class KeyframeSolver:
             tries = ((res.qpos, 1), (previous, 2)) if fallback else ((res.qpos, 1),)
             tries += tuple((q, 1) for q in warm_starts)
             best = self._clear(targets, prior, chunk, tries, n, best)
-            if best.penetration > w.penetration_tol:  # stuck (a knee on the other ankle, say):
+            if best.penetration > w.penetration_tol and self.restarts_left > 0:
+                # stuck (a knee on the other ankle, say): shake it loose
+                self.restarts_left -= 1
                 best = self._clear(targets, prior, chunk, self._shaken(best.qpos), n, best)
         d.qpos[:] = best.qpos
         mujoco.mj_kinematics(m, d)

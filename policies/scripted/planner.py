@@ -19,9 +19,13 @@ Keyframes are then timed (`policies.scripted.trajectory`: quintic segments withi
 acceleration bounds, fitted into `max_duration_s`) and the frames checked: where interpolation
 between two keyframes sinks more than twice `penetration_tol` into the wall, a hold or the body,
 or lets a holding limb drift more than `drift_tolerance_m`, a keyframe is solved at the worst
-frame and the plan re-timed (`repair_rounds` rounds). Frames still sunk in after that are pushed
+frame and the plan re-timed (`repair_rounds` rounds; a travelling keyframe that itself sinks is
+solved again with its travelling limb let free). Frames still sunk in after that are pushed
 clear by a last pass of per-frame contact IK whose corrections are fitted smoothly within the
-speed bounds (`policies.scripted.clearance`); keyframes at rest stay as they are.
+speed bounds (`policies.scripted.clearance`); keyframes at rest stay as they are. Segments the
+pass cannot bend within the bounds are slowed down and cleared again (`retime_rounds`). Depth is
+measured everywhere by `navenv.sinking.DepthGauge` with the scene's rays, so a limb right through
+a panel (a graze to MuJoCo's contacts) counts.
 
 Seeded variation (`PlannerConfig` ranges): move timing, how far the body shifts, hip turn, arm,
 leg and back bend of the posture prior, how far a limb lifts off the wall, and the order of
