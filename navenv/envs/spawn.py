@@ -94,7 +94,7 @@ def start_stance(
     """Put the humanoid in `route`'s start stance (data.qpos); returns the IK result.
 
     `rays`: the scene alone (`navenv.sinking.SceneRays`; built here when not given), to catch a
-    limb the reach put right through a panel, which contacts miss (see `_around_panels`)."""
+    limb the reach put right through a panel, which contacts miss (see `_with_straight_legs`)."""
     holds = {limb: scene.hold(route.start[limb]) for limb in names.LIMBS if limb in route.start}
     targets_pos = {limb: grip_point(h) for limb, h in holds.items()}
     for a, b in (("left_hand", "right_hand"), ("left_foot", "right_foot")):
@@ -126,23 +126,29 @@ def start_stance(
         )
         for limb, p in targets_pos.items()
     ]
-    # reach the holds first, then resolve contacts from there: contact rows alone can trap a limb
-    # behind the floor or a volume far from its target (a local minimum of the joint problem)
     cfg = config or IKConfig(iterations=200)
-    free = IKConfig(**{**vars(cfg), "avoid_contacts": False})
-    solve_ik(model, data, targets, posture=q0, config=free, humanoid_geoms=index.geoms)
-    result = solve_ik(model, data, targets, posture=q0, config=cfg, humanoid_geoms=index.geoms)
+    result = _reach_then_clear(model, data, index, targets, q0, cfg)
     own = np.zeros(model.ngeom, bool)
     own[index.geoms] = True
     gauge = DepthGauge(model, own, rays if rays is not None else SceneRays(scene))
     if gauge(data) > 2.0 * cfg.penetration_tol:
-        result = _around_panels(model, data, index, targets, q0, cfg, gauge, result)
+        result = _with_straight_legs(model, data, index, targets, q0, cfg, gauge, result)
     mujoco.mj_forward(model, data)
     return result
 
 
-def _around_panels(model, data, index, targets, q0, cfg, gauge, first) -> IKResult:
-    """The start stance solved again from the prior with its legs straight (LEG_HINGES at 0)
+def _reach_then_clear(model, data, index, targets, prior, cfg: IKConfig) -> IKResult:
+    """IK from `prior` (data.qpos is set to it): reach the holds first, then resolve contacts
+    from there (contact rows alone can trap a limb behind the floor or a volume far from its
+    target, a local minimum of the joint problem)."""
+    data.qpos[:] = prior
+    free = IKConfig(**{**vars(cfg), "avoid_contacts": False})
+    solve_ik(model, data, targets, posture=prior, config=free, humanoid_geoms=index.geoms)
+    return solve_ik(model, data, targets, posture=prior, config=cfg, humanoid_geoms=index.geoms)
+
+
+def _with_straight_legs(model, data, index, targets, q0, cfg, gauge, first) -> IKResult:
+    """The start stance solved again from the prior with its knees straight (LEG_HINGES at 0)
     and drawn toward straight: a bent knee can end up through a thin panel while hip and foot
     stay in front, and a straight leg between two points in front of a plane cannot. Keeps the
     better (depth plus the worst target error) of that and `first`, which data holds on entry."""
@@ -152,12 +158,8 @@ def _around_panels(model, data, index, targets, q0, cfg, gauge, first) -> IKResu
     for i, hinge in enumerate(names.HINGE_NAMES):
         if hinge in LEG_HINGES:
             straight[index.hinge_qpos[i]] = 0.0
-    data.qpos[:] = straight
-    free = IKConfig(**{**vars(cfg), "avoid_contacts": False})
-    solve_ik(model, data, targets, posture=straight, config=free, humanoid_geoms=index.geoms)
-    res = solve_ik(model, data, targets, posture=straight, config=cfg, humanoid_geoms=index.geoms)
-    score = gauge(data) + float(res.errors.max(initial=0.0))
-    if score < best_score:
+    res = _reach_then_clear(model, data, index, targets, straight, cfg)
+    if gauge(data) + float(res.errors.max(initial=0.0)) < best_score:
         return res
     data.qpos[:] = best_q
     mujoco.mj_kinematics(model, data)
