@@ -123,8 +123,7 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
             "ClimbRoute-v0", scene=scene, route=route.id, obs="state", control="kinematic"
         )
         u = env.unwrapped
-        own = np.zeros(u.model.ngeom, bool)
-        own[u.index.geoms] = True
+        own = u.index.geom_mask(u.model.ngeom)
         pen = frame_penetration(u.model, plan.qpos, own, SceneRays(scene))  # through panels too
         res.sunk_frames, res.max_penetration_m = float(np.mean(pen > SUNK_M)), float(pen.max())
         keyframes = np.array([k.frame for k in plan.stances])  # as they are after every pass

@@ -203,11 +203,11 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def deepest_penetration(model: mujoco.MjModel, data: mujoco.MjData, own_set: np.ndarray) -> float:
     """Deepest contact (m) involving a geom in `own_set` (bool per geom), for the current qpos."""
     mujoco.mj_collision(model, data)
-    deepest = 0.0
-    for c in data.contact[: data.ncon]:
-        if own_set[c.geom1] or own_set[c.geom2]:
-            deepest = max(deepest, -c.dist)
-    return deepest
+    if not data.ncon:
+        return 0.0
+    con = data.contact[: data.ncon]
+    mine = own_set[con.geom1] | own_set[con.geom2]
+    return float(max(0.0, -con.dist[mine].min())) if mine.any() else 0.0
 
 
 def _contact_rows(model, data, own_set, cfg: IKConfig, rows: list, rhs: list) -> float:

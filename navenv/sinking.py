@@ -13,6 +13,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from navenv.ik import deepest_penetration
 from navenv.world import scene_spec
 from scenes.types import Scene
 
@@ -46,17 +47,6 @@ class SceneRays:
         return np.inf if t < 0 else t - RAY_START_M
 
 
-def penetration(model: mujoco.MjModel, data: mujoco.MjData, own: np.ndarray) -> float:
-    """Deepest contact (m) of data's configuration (after mj_kinematics) involving a geom
-    flagged in `own`."""
-    mujoco.mj_collision(model, data)
-    if not data.ncon:
-        return 0.0
-    con = data.contact[: data.ncon]
-    mine = own[con.geom1] | own[con.geom2]
-    return float(max(0.0, -con.dist[mine].min())) if mine.any() else 0.0
-
-
 class DepthGauge:
     """How deep a configuration sinks (m): its deepest contact involving a geom flagged in
     `own` (the humanoid's, (ngeom,) bool) and, with `rays`, the longest stretch of a bone inside
@@ -73,7 +63,7 @@ class DepthGauge:
 
     def __call__(self, data: mujoco.MjData) -> float:
         """Depth (m) of data's configuration (after mj_kinematics)."""
-        depth = penetration(self.model, data, self.own)
+        depth = deepest_penetration(self.model, data, self.own)
         return depth if self.rays is None else max(depth, self.pierce(data))
 
     def pierce(self, data: mujoco.MjData) -> float:

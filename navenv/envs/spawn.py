@@ -128,8 +128,7 @@ def start_stance(
     ]
     cfg = config or IKConfig(iterations=200)
     result = _reach_then_clear(model, data, index, targets, q0, cfg)
-    own = np.zeros(model.ngeom, bool)
-    own[index.geoms] = True
+    own = index.geom_mask(model.ngeom)
     gauge = DepthGauge(model, own, rays if rays is not None else SceneRays(scene))
     if gauge(data) > 2.0 * cfg.penetration_tol:
         result = _with_straight_legs(model, data, index, targets, q0, cfg, gauge, result)

@@ -35,6 +35,12 @@ class HumanoidIndex:
     head_body: int
     geoms: np.ndarray  # ids of every geom of the humanoid
 
+    def geom_mask(self, ngeom: int) -> np.ndarray:
+        """(ngeom,) bool: True on the humanoid's geoms (contact and depth checks)."""
+        mask = np.zeros(ngeom, bool)
+        mask[self.geoms] = True
+        return mask
+
     @classmethod
     def from_model(cls, model: mujoco.MjModel, prefix: str = "") -> HumanoidIndex:
         """Look every humanoid element up by name (KeyError if the model lacks one)."""

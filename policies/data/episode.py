@@ -180,8 +180,7 @@ class SceneRenderer:
         )
         self.tripod = RayCastCamera(model, width, height, camera=_tripod_camera(world))
         self._replay = mujoco.MjData(model)
-        self.humanoid = np.zeros(model.ngeom, bool)  # the body's geoms (penetration checks)
-        self.humanoid[world.index.geoms] = True
+        self.humanoid = world.index.geom_mask(model.ngeom)  # the body's geoms (depth checks)
         self.rays = SceneRays(world.scene)  # so limbs through a panel count as penetration
         self._hidden = mujoco.MjData(model)
         self._hidden.qpos[:] = model.qpos0

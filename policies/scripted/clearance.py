@@ -119,9 +119,8 @@ def clear_frames(
     must not change (the start, grips and releases); tolerance: contacts shallower than this (m)
     are fine; drift_tolerance: how far (m) a limb on a hold may move; limits: speed and
     acceleration bounds (the motion's own peaks are allowed where higher); rays: the scene
-    alone, so frames with a limb through a panel count as sunk (`keyframes.DepthGauge`)."""
-    own = np.zeros(model.ngeom, bool)
-    own[index.geoms] = True
+    alone, so frames with a limb through a panel count as sunk (`navenv.sinking.DepthGauge`)."""
+    own = index.geom_mask(model.ngeom)
     pen, pinned = frame_quality(model, qpos, own, index.grip_sites, rays)
     frame_rot = quat_to_matrix(qpos[0, index.root_qpos][3:])
     coords = to_coords(qpos, index, frame_rot)

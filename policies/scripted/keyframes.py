@@ -20,7 +20,6 @@ a panel (which MuJoCo's contacts report as a graze).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mujoco
@@ -95,8 +94,7 @@ class KeyframeSolver:
     ) -> None:
         self.m, self.idx, self.holds, self.prior, self.w = model, index, holds, prior, weights
         self.d = mujoco.MjData(model)
-        self.own = np.zeros(model.ngeom, bool)
-        self.own[index.geoms] = True
+        self.own = index.geom_mask(model.ngeom)
         self.gauge = DepthGauge(model, self.own, rays)  # with rays: limbs through a panel count
         self.rng = np.random.default_rng(RESTART_SEED)
         self.restarts_left = RESTART_BUDGET  # keyframes that may be shaken, per solver (plan)
@@ -280,16 +278,3 @@ def frame_penetration(
 ) -> np.ndarray:
     """(T,) depth (m) of each configuration (see `frame_quality`)."""
     return frame_quality(model, qpos, own, np.zeros(0, int), rays)[0]
-
-
-def max_penetration(
-    model: mujoco.MjModel,
-    qpos: np.ndarray,
-    geoms: Sequence[int],
-    rays: SceneRays | None = None,
-) -> float:
-    """Greatest depth (m, see `frame_quality`) of the configurations `qpos` (T, nq), `geoms`
-    being the humanoid's."""
-    own = np.zeros(model.ngeom, bool)
-    own[np.asarray(geoms, dtype=int)] = True
-    return float(frame_penetration(model, np.atleast_2d(qpos), own, rays).max(initial=0.0))

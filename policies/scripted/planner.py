@@ -57,7 +57,6 @@ from policies.scripted.keyframes import (
     KeyframeSolver,
     WallClearance,
     frame_quality,
-    max_penetration,
 )
 from policies.scripted.sequence import climb_sequence
 from policies.scripted.trajectory import (
@@ -232,7 +231,7 @@ class ClimbPlan:
     moves: list[tuple[str, str]]  # (limb, hold id) in the order climbed
     success: bool  # both hands reach the top hold, every grip within tolerance
     max_ik_error: float  # m, worst keyframe distance of a holding limb from its target
-    max_penetration: float  # m, deepest humanoid contact over every frame
+    max_penetration: float  # m, deepest point over every frame (navenv.sinking.DepthGauge)
     fps: float
     # > 1: the speed bounds were raised by this (accelerations by its square) to fit the plan
     # into PlannerConfig.max_duration_s
@@ -452,7 +451,7 @@ class _Planner:
             moves=list(moves),
             success=bool(success),
             max_ik_error=float(max(k.error for k in self.keyframes)),
-            max_penetration=max_penetration(self.m, qpos, idx.geoms, self.clearance),
+            max_penetration=best.deepest,
             fps=cfg.limits.fps,
             speed_scale=self.speed_scale,
         )
@@ -481,7 +480,7 @@ class _Planner:
         limit = 2.0 * cfg.penetration_tol
         sunk = [i for i in range(len(at) - 1) if pen[at[i] : at[i + 1] + 1].max() > limit]
         excess = float(np.maximum(pen - limit, 0.0).sum())
-        return _Timed(qpos, np.asarray(at).copy(), contacts, grip, sunk, excess)
+        return _Timed(qpos, np.asarray(at).copy(), contacts, grip, sunk, excess, float(pen.max()))
 
     def _timing(self, min_durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(T, nq) frames through the keyframes and (K,) keyframe frame indices."""
@@ -632,6 +631,7 @@ class _Timed:
     grip: np.ndarray  # (T, 4) bool
     sunk: list[int]  # keyframe segments i (i to i + 1) with a frame deeper than the tolerance
     excess: float  # m x frames deeper than the tolerance, all told
+    deepest: float  # m, the deepest frame
 
 
 def _common(k0: Keyframe, k1: Keyframe) -> list[str]:

@@ -4,7 +4,8 @@ import mujoco
 import numpy as np
 import pytest
 
-from navenv.sinking import DepthGauge, SceneRays, penetration
+from navenv.ik import deepest_penetration as penetration
+from navenv.sinking import DepthGauge, SceneRays
 
 PANEL = '<geom name="panel" type="box" size="1 0.05 1" pos="0 0 1"/>'  # y in [-0.05, 0.05]
 BOX = '<geom name="box" type="box" size="0.2 0.2 0.2" pos="0 0.25 1"/>'  # y in [0.05, 0.45]
