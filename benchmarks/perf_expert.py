@@ -11,10 +11,12 @@ route id) with control="kinematic"; completion is info["is_success"] when the ep
 completion and the mean of info["assist_norm"] (residual root force in body weights). Target: at
 least 95 % kinematic completion on train. The table also gives the share of plans that reached the
 top with every grip landing (plan_ok), the mean planning time on one core (the reference the
-rest is measured against: an episode replays in a fraction of it), and how far the planned body
-sinks into the scene or itself (contacts, and limbs right through a panel, which contacts miss:
-`navenv.sinking.DepthGauge`): the share of IK keyframes and of all frames deeper than SUNK_M,
-and the median over routes of each plan's deepest point.
+rest is measured against: an episode replays in a fraction of it) and the mean number of plans
+drawn per route (draws: a plan that sinks deeper than PlannerConfig.clean_depth_m is drawn
+again), and how far the planned body sinks into the scene or itself (contacts, and limbs right
+through a panel, which contacts miss: `navenv.sinking.DepthGauge`): the share of IK keyframes
+and of all frames deeper than SUNK_M, the median over routes of each plan's deepest point, and
+the share of routes whose deepest point is deeper than 2 and 5 cm (DEEP_M).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 
 SPLITS = ("train", "test_iid", "test_novel_geometry", "test_novel_holds")
 SUNK_M = 0.01  # a contact deeper than this counts as sunk in (twice the planner's IK tolerance)
+DEEP_M = (0.02, 0.05)  # the table's share of routes whose deepest frame is deeper than these
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Result:
     plan_ok: bool
     plan_seconds: float
     plan_frames: int
+    plan_attempts: int
     kinematic_success: bool
     kinematic_progress: float
     sunk_keyframes: float = 0.0  # share of the plan's keyframes deeper than SUNK_M
@@ -112,13 +116,17 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
     split, index, r = task
     scene = _scene(split, index)
     route = scene.routes[r]
-    res = Result(split, scene.name, route.id, False, 0.0, 0, False, 0.0)
+    res = Result(split, scene.name, route.id, False, 0.0, 0, 0, False, 0.0)
     try:
         kin = ScriptedClimber(control="kinematic")
         start = time.perf_counter()
         plan = kin.plan_for(scene, route, seed)
         res.plan_seconds = time.perf_counter() - start
-        res.plan_ok, res.plan_frames = plan.success, plan.num_frames
+        res.plan_ok, res.plan_frames, res.plan_attempts = (
+            plan.success,
+            plan.num_frames,
+            plan.attempts,
+        )
         env = gym.make(
             "ClimbRoute-v0", scene=scene, route=route.id, obs="state", control="kinematic"
         )
@@ -156,7 +164,9 @@ def _evaluate_star(args) -> Result:
 def table(results: list[Result], physics: bool) -> str:
     """The per-split summary table (percentages over routes)."""
     head = f"{'split':22s} {'routes':>6s} {'kinematic':>9s} {'plan_ok':>7s} {'plan_s':>6s}"
-    head += f" {'sunk_key':>8s} {'sunk_frm':>8s} {'pen_mm':>6s}"
+    head += (
+        f" {'draws':>5s} {'sunk_key':>8s} {'sunk_frm':>8s} {'pen_mm':>6s} {'>2cm':>5s} {'>5cm':>5s}"
+    )
     if physics:
         head += f" {'physics':>7s} {'progress':>8s} {'assist_bw':>9s}"
     lines = [head, "-" * len(head)]
@@ -166,9 +176,12 @@ def table(results: list[Result], physics: bool) -> str:
             f"{split:22s} {len(rs):6d} {100 * np.mean([r.kinematic_success for r in rs]):8.1f}%"
             f" {100 * np.mean([r.plan_ok for r in rs]):6.1f}%"
             f" {np.mean([r.plan_seconds for r in rs]):6.2f}"
+            f" {np.mean([r.plan_attempts for r in rs]):5.2f}"
             f" {100 * np.mean([r.sunk_keyframes for r in rs]):7.1f}%"
             f" {100 * np.mean([r.sunk_frames for r in rs]):7.1f}%"
             f" {1000 * np.median([r.max_penetration_m for r in rs]):6.0f}"
+            f" {100 * np.mean([r.max_penetration_m > DEEP_M[0] for r in rs]):4.0f}%"
+            f" {100 * np.mean([r.max_penetration_m > DEEP_M[1] for r in rs]):4.0f}%"
         )
         if physics:
             ok = [r for r in rs if r.physics_success is not None]

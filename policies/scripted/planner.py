@@ -27,6 +27,11 @@ pass cannot bend within the bounds are slowed down and cleared again (`retime_ro
 measured everywhere by `navenv.sinking.DepthGauge` with the scene's rays, so a limb right through
 a panel (a graze to MuJoCo's contacts) counts.
 
+A plan still deeper than `clean_depth_m` somewhere (or one that misses a grip) is drawn again,
+up to `attempts` times, each draw taking further values from the seed's generator, and the best
+draw is kept (success first, then the shallowest deepest frame): where one draw's hip turn or
+move order crosses the legs or drives a thigh into an arm, another's often does not.
+
 Seeded variation (`PlannerConfig` ranges): move timing, how far the body shifts, hip turn, arm,
 leg and back bend of the posture prior, how far a limb lifts off the wall, and the order of
 consecutive independent moves (swapped when the stance in between stays reachable); the same seed
@@ -149,6 +154,11 @@ class PlannerConfig:
     """The last pass pushing still-sunk frames clear (`policies.scripted.clearance`)."""
     max_duration_s: float = 58.0
     """Timing is compressed (toward the speed bounds) to fit the plan in this many seconds."""
+    attempts: int = 3
+    """Plans drawn per call, each a further draw of the seeded variation, until one reaches the
+    top with no frame deeper than `clean_depth_m`; the best is returned (1 = the first draw)."""
+    clean_depth_m: float = 0.02
+    """A plan whose deepest frame (wall, volume, hold or body) is this shallow needs no redraw."""
 
     def ik_weights(self) -> IKWeights:
         """The keyframe IK's settings."""
@@ -183,6 +193,8 @@ class PlannerConfig:
                 f"PlannerConfig: retime_rounds >= 0 and retime_factor >= 1 required, got "
                 f"{self.retime_rounds}, {self.retime_factor}"
             )
+        if self.attempts < 1:
+            raise ValueError(f"PlannerConfig.attempts: expected >= 1, got {self.attempts}")
         if not (0 <= self.swap_probability <= 1):
             raise ValueError(
                 f"PlannerConfig.swap_probability: expected 0..1, got {self.swap_probability}"
@@ -198,6 +210,7 @@ class PlannerConfig:
             "penetration_tol",
             "success_tolerance_m",
             "max_duration_s",
+            "clean_depth_m",
         ):
             if not (getattr(self, name) >= 0):
                 raise ValueError(f"PlannerConfig.{name}: expected >= 0, got {getattr(self, name)}")
@@ -236,6 +249,7 @@ class ClimbPlan:
     # > 1: the speed bounds were raised by this (accelerations by its square) to fit the plan
     # into PlannerConfig.max_duration_s
     speed_scale: float = 1.0
+    attempts: int = 1  # plans drawn to get this one (PlannerConfig.attempts)
 
     @property
     def num_frames(self) -> int:
@@ -272,7 +286,23 @@ def plan_climb(
         raise ValueError(f"world is compiled for scene {world.scene.name!r}, not {scene.name!r}")
     rng = np.random.default_rng(seed)
     env_cfg = env_config or ClimbConfig()
-    return _Planner(world, scene, route, rng, cfg, skeleton or Skeleton.builtin(), env_cfg).run()
+    best = None
+    for attempt in range(cfg.attempts):
+        # each attempt draws on from the same generator, so the result is still the seed's own
+        plan = _Planner(
+            world, scene, route, rng, cfg, skeleton or Skeleton.builtin(), env_cfg
+        ).run()
+        plan.attempts = attempt + 1
+        if best is None or _rank(plan, cfg) > _rank(best, cfg):
+            best = plan
+        if best.success and best.max_penetration <= cfg.clean_depth_m:
+            break
+    return best
+
+
+def _rank(plan: ClimbPlan, cfg: PlannerConfig) -> tuple[bool, bool, float]:
+    """Order of preference among a route's plans: success, then clean, then shallower."""
+    return (plan.success, plan.max_penetration <= cfg.clean_depth_m, -plan.max_penetration)
 
 
 class _Planner:

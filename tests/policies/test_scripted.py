@@ -176,6 +176,30 @@ def test_planner_config_validation():
         PlannerConfig(retime_factor=0.5)
     with pytest.raises(ValueError, match="retime_rounds"):
         PlannerConfig(retime_rounds=-1)
+    with pytest.raises(ValueError, match="attempts"):
+        PlannerConfig(attempts=0)
+    with pytest.raises(ValueError, match="clean_depth_m"):
+        PlannerConfig(clean_depth_m=-0.01)
+
+
+def test_a_sunk_first_draw_is_drawn_again():
+    """In the first draw of this route a high right-foot step brings the thigh 7 cm into the
+    right upper arm; the planner draws again (from the same seed's generator) and keeps the clean plan."""
+    from scenes import splits
+
+    scene = splits.get("train")[27].build()
+    world = compile_world(scene, Skeleton.builtin(), ClimbConfig())
+    route = scene.routes[2]
+    first = plan_climb(scene, route, seed=0, world=world, config=PlannerConfig(attempts=1))
+    assert first.attempts == 1 and first.max_penetration > PlannerConfig().clean_depth_m
+    plan = plan_climb(scene, route, seed=0, world=world)
+    assert plan.success and 1 < plan.attempts <= PlannerConfig().attempts
+    assert plan.max_penetration <= PlannerConfig().clean_depth_m
+    own = world.index.geom_mask(world.model.ngeom)
+    frames = frame_penetration(world.model, plan.qpos, own, SceneRays(scene))
+    assert frames.max() == pytest.approx(plan.max_penetration)
+    again = plan_climb(scene, route, seed=0, world=world)
+    np.testing.assert_array_equal(again.qpos, plan.qpos)
 
 
 def test_route_must_belong_to_scene(scene):
