@@ -249,7 +249,7 @@ class ClimbPlan:
     # > 1: the speed bounds were raised by this (accelerations by its square) to fit the plan
     # into PlannerConfig.max_duration_s
     speed_scale: float = 1.0
-    attempts: int = 1  # plans drawn to get this one (PlannerConfig.attempts)
+    attempts: int = 1  # plans drawn in all, this the best of them (PlannerConfig.attempts)
 
     @property
     def num_frames(self) -> int:
@@ -286,17 +286,18 @@ def plan_climb(
         raise ValueError(f"world is compiled for scene {world.scene.name!r}, not {scene.name!r}")
     rng = np.random.default_rng(seed)
     env_cfg = env_config or ClimbConfig()
-    best = None
-    for attempt in range(cfg.attempts):
+    best, drawn = None, 0
+    while drawn < cfg.attempts:
+        drawn += 1
         # each attempt draws on from the same generator, so the result is still the seed's own
         plan = _Planner(
             world, scene, route, rng, cfg, skeleton or Skeleton.builtin(), env_cfg
         ).run()
-        plan.attempts = attempt + 1
         if best is None or _rank(plan, cfg) > _rank(best, cfg):
             best = plan
         if best.success and best.max_penetration <= cfg.clean_depth_m:
             break
+    best.attempts = drawn
     return best
 
 
