@@ -2,6 +2,7 @@
 
     python benchmarks/perf_expert.py                       # every route of every split, kinematic
     python benchmarks/perf_expert.py --max-routes 24 --physics
+    python benchmarks/perf_expert.py --attempts 3                # redraw plans deeper than 2 cm
 
 For each split (train, test_iid, test_novel_geometry, test_novel_holds by default) and each of its
 scenes' routes (or the first --max-routes in scene order, a fixed sample), the ScriptedClimber
@@ -104,13 +105,13 @@ def run_episode(env, climber, seed: int) -> tuple[bool, float, float]:
     return bool(info["is_success"]), float(info["route_progress"]), float(np.mean(assist))
 
 
-def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
+def evaluate(task: tuple[str, int, int], seed: int, physics: bool, attempts: int = 1) -> Result:
     """Plan, then climb kinematically (and in physics) one route."""
     import gymnasium as gym
 
     import navenv  # noqa: F401  (registers ClimbRoute-v0)
     from navenv.sinking import SceneRays
-    from policies.scripted import ScriptedClimber
+    from policies.scripted import PlannerConfig, ScriptedClimber
     from policies.scripted.keyframes import frame_penetration
 
     split, index, r = task
@@ -118,7 +119,7 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool) -> Result:
     route = scene.routes[r]
     res = Result(split, scene.name, route.id, False, 0.0, 0, 0, False, 0.0)
     try:
-        kin = ScriptedClimber(control="kinematic")
+        kin = ScriptedClimber(PlannerConfig(attempts=attempts), control="kinematic")
         start = time.perf_counter()
         plan = kin.plan_for(scene, route, seed)
         res.plan_seconds = time.perf_counter() - start
@@ -201,13 +202,16 @@ def main() -> None:
     parser.add_argument("--max-routes", type=int, default=None, help="routes per split (fixed)")
     parser.add_argument("--physics", action="store_true", help="also climb with physics + assist")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--attempts", type=int, default=1, help="plans drawn per route (PlannerConfig.attempts)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="print every route's result")
     args = parser.parse_args()
     from tqdm import tqdm
 
     todo = tasks(args.splits, args.max_routes)
-    jobs = [(t, args.seed, args.physics) for t in todo]
+    jobs = [(t, args.seed, args.physics, args.attempts) for t in todo]
     start = time.perf_counter()
     if args.workers > 1:
         with get_context("spawn").Pool(args.workers) as pool:
