@@ -123,11 +123,8 @@ def evaluate(task: tuple[str, int, int], seed: int, physics: bool, attempts: int
         start = time.perf_counter()
         plan = kin.plan_for(scene, route, seed)
         res.plan_seconds = time.perf_counter() - start
-        res.plan_ok, res.plan_frames, res.plan_attempts = (
-            plan.success,
-            plan.num_frames,
-            plan.attempts,
-        )
+        res.plan_ok, res.plan_frames = plan.success, plan.num_frames
+        res.plan_attempts = plan.attempts
         env = gym.make(
             "ClimbRoute-v0", scene=scene, route=route.id, obs="state", control="kinematic"
         )

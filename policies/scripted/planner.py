@@ -28,8 +28,8 @@ measured everywhere by `navenv.sinking.DepthGauge` with the scene's rays, so a l
 a panel (a graze to MuJoCo's contacts) counts.
 
 With `attempts` > 1, a plan still deeper than `clean_depth_m` somewhere (or one that misses a
-grip) is drawn again, up to `attempts` times in all, each draw taking further values from the seed's generator, and the best
-draw is kept (success first, then the shallowest deepest frame): where one draw's hip turn or
+grip) is drawn again, up to `attempts` times in all, each draw taking further values from the
+seed's generator, and the best draw is kept (success first, then the shallowest deepest frame): where one draw's hip turn or
 move order crosses the legs or drives a thigh into an arm, another's often does not.
 
 Seeded variation (`PlannerConfig` ranges): move timing, how far the body shifts, hip turn, arm,
@@ -282,37 +282,41 @@ def plan_climb(
     if route not in scene.routes:
         raise ValueError(f"route {route.id!r} is not one of scene {scene.name!r}'s routes")
     cfg = config or PlannerConfig()
+    skeleton, env_cfg = skeleton or Skeleton.builtin(), env_config or ClimbConfig()
     if world is None:
-        world = compile_world(scene, skeleton or Skeleton.builtin(), env_config or ClimbConfig())
+        world = compile_world(scene, skeleton, env_cfg)
     elif world.scene is not scene and world.scene.name != scene.name:
         raise ValueError(f"world is compiled for scene {world.scene.name!r}, not {scene.name!r}")
     rng = np.random.default_rng(seed)
-    env_cfg = env_config or ClimbConfig()
+    clearance = WallClearance(scene)  # the scene's rays, shared by every draw
     best, drawn = None, 0
     while drawn < cfg.attempts:
         drawn += 1
-        # each attempt draws on from the same generator, so the result is still the seed's own
-        plan = _Planner(
-            world, scene, route, rng, cfg, skeleton or Skeleton.builtin(), env_cfg
-        ).run()
+        # each draw takes further values from the same generator: still the seed's own plan
+        plan = _Planner(world, scene, route, rng, cfg, skeleton, env_cfg, clearance).run()
         if best is None or _rank(plan, cfg) > _rank(best, cfg):
             best = plan
-        if best.success and best.max_penetration <= cfg.clean_depth_m:
+        if best.success and _clean(best, cfg):
             break
     best.attempts = drawn
     return best
 
 
+def _clean(plan: ClimbPlan, cfg: PlannerConfig) -> bool:
+    """No frame of `plan` deeper than `cfg.clean_depth_m`."""
+    return plan.max_penetration <= cfg.clean_depth_m
+
+
 def _rank(plan: ClimbPlan, cfg: PlannerConfig) -> tuple[bool, bool, float]:
     """Order of preference among a route's plans: success, then clean, then shallower."""
-    return (plan.success, plan.max_penetration <= cfg.clean_depth_m, -plan.max_penetration)
+    return (plan.success, _clean(plan, cfg), -plan.max_penetration)
 
 
 class _Planner:
     """The state of one planning run: current stance, where each holding limb is pinned, the
     keyframes so far."""
 
-    def __init__(self, world, scene, route, rng, cfg: PlannerConfig, skeleton, env_cfg):
+    def __init__(self, world, scene, route, rng, cfg: PlannerConfig, skeleton, env_cfg, clearance):
         self.world, self.scene, self.route, self.rng, self.cfg = world, scene, route, rng, cfg
         self.skeleton = skeleton
         self.capture_radius = env_cfg.capture_radius
@@ -324,7 +328,7 @@ class _Planner:
             lo, hi = self.idx.hinge_range[i]
             q = prior[self.idx.hinge_qpos[i]] + cfg.style_scale * half * rng.uniform(-1, 1)
             prior[self.idx.hinge_qpos[i]] = np.clip(q, lo, hi)
-        self.clearance = WallClearance(scene)
+        self.clearance = clearance
         self.ik = KeyframeSolver(
             self.m, self.idx, self.holds, prior, cfg.ik_weights(), rays=self.clearance
         )
