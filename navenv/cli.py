@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--clips-per-plan", type=int, default=4, help="clips cut from each planned climb"
     )
     gen.add_argument(
+        "--max-penetration",
+        type=float,
+        default=0.02,
+        metavar="M",
+        help="a plan deeper than this (m) anywhere is replaced by another route's; "
+        "a negative value keeps every plan",
+    )
+    gen.add_argument(
         "--planner",
         default=None,
         help="module:function that plans a climb (default: the scripted expert)",

@@ -33,9 +33,15 @@ def _generate(args: argparse.Namespace) -> int:
         planner=getattr(args, "planner", None) or DEFAULT_PLANNER,
         clip_seconds=getattr(args, "clip_seconds", 5.0),
         clips_per_plan=getattr(args, "clips_per_plan", 4),
+        max_penetration_m=_depth_limit(getattr(args, "max_penetration", 0.02)),
     )
     generate(config, args.out, workers=args.workers, use_ray=args.ray, progress=True)
     return 0
+
+
+def _depth_limit(metres: float) -> float | None:
+    """--max-penetration: a negative value keeps every plan (None)."""
+    return None if metres < 0 else metres
 
 
 def info(directory: str, out=None) -> int:

@@ -88,6 +88,9 @@ def episode_fields(
         "clip_index": FieldSpec((), "int32"),
         "clip_start": FieldSpec((), "int32"),  # first plan frame of the clip
         "success": FieldSpec((), "bool"),  # the plan reached the top
+        # routes of the scene planned before this one (GenerateConfig.max_penetration_m)
+        "plan_try": FieldSpec((), "int16"),
+        "plan_penetration": FieldSpec((), "float32"),  # m, the whole plan's deepest frame
     }
 
 
@@ -258,7 +261,7 @@ def build_episode(
     meta: dict[str, Any],
 ) -> dict[str, np.ndarray]:
     """All stored arrays of one clip of `plan` (see `episode_fields`); meta: episode, scene_name,
-    plan_seed (copied into the episode)."""
+    plan_seed, plan_try, plan_penetration (copied into the episode)."""
     world = renderer.world
     scene, index = world.scene, world.index
     frames = fields["features"].shape[0]
@@ -328,6 +331,8 @@ def build_episode(
         "clip_index": clip_index,
         "clip_start": start,
         "success": bool(plan.success),
+        "plan_try": meta["plan_try"],
+        "plan_penetration": meta["plan_penetration"],
     }
     return {k: _as_field(v, fields[k], k) for k, v in out.items()}
 

@@ -2,7 +2,8 @@
 
 Tasks are derived from (split, episodes, seed) alone: plan group g picks a scene (the split's
 scenes are visited in seeded random order, every scene once per round), a route draw (resolved as
-``routes[draw % len(routes)]`` once the scene is built) and a plan seed; its `clips_per_plan`
+``routes[draw % len(routes)]`` once the scene is built; the worker moves on to ``draw + 1`` and
+``seed + 1`` while a plan sinks deeper than `max_penetration_m`) and a plan seed; its `clips_per_plan`
 consecutive episodes are clips spread evenly over that one plan, so a worker plans once and cuts
 several clips. Tasks for N episodes are a prefix of those for N + k.
 """
@@ -51,7 +52,17 @@ class GenerateConfig:
     max_scene_holds: int = 256
     """Padded length of the scene hold arrays."""
     planner: str = DEFAULT_PLANNER
-    """"module:function" with plan_climb's signature, imported in each worker."""
+    """"module:function" with plan_climb's signature, imported in each worker; it is called
+    with `config=PlannerConfig(attempts=1)`: rather than redraw a sunk plan on the same route,
+    a plan group moves on to another route (`max_penetration_m`), which is cheaper and as good
+    for data whose routes are drawn at random anyway."""
+    max_penetration_m: float | None = 0.02
+    """A plan with a frame deeper than this (m, into the scene or the body itself) is replaced
+    by a plan of the scene's next route (next plan seed), up to `plan_tries` plans, so stored
+    climbs keep within the expert's tolerance; None keeps every plan."""
+    plan_tries: int = 4
+    """Plans drawn per plan group at most; when all sink, the shallowest is kept (its
+    episodes' `plan_penetration` says how deep)."""
     compresslevel: int = 6
     """Deflate level of shard members (0 = stored, 9 = smallest)."""
 
@@ -67,7 +78,7 @@ class GenerateConfig:
             float(self.fps),
             float(self.clip_seconds),
         )  # 30 == 30.0 on resume
-        for name in ("episodes", "shard_size", "width", "height", "clips_per_plan"):
+        for name in ("episodes", "shard_size", "width", "height", "clips_per_plan", "plan_tries"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"GenerateConfig.{name}={value!r}: expected an int >= 1")
@@ -85,6 +96,18 @@ class GenerateConfig:
                 f"GenerateConfig: clip_seconds * fps = {self.clip_seconds * self.fps:g}: "
                 "a clip needs at least 2 frames"
             )
+        depth = self.max_penetration_m
+        if depth is not None:
+            if isinstance(depth, bool) or not isinstance(depth, int | float):
+                raise ValueError(
+                    f"GenerateConfig.max_penetration_m={depth!r}: expected metres or None"
+                )
+            self.max_penetration_m = float(depth)
+            if not (math.isfinite(depth) and depth >= 0):
+                raise ValueError(
+                    f"GenerateConfig.max_penetration_m={depth!r}: expected finite metres >= 0 "
+                    "(None keeps every plan)"
+                )
         if ":" not in self.planner:
             raise ValueError(f"GenerateConfig.planner={self.planner!r}: expected 'module:function'")
         if not 0 <= self.compresslevel <= 9:

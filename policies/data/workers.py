@@ -12,6 +12,7 @@ import importlib
 import os
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,20 @@ import numpy as np
 from policies.data.episode import SceneRenderer, build_episode
 from policies.data.store import ShardRecord, encode_shard, write_shard
 from policies.data.tasks import EpisodeTask, GenerateConfig, make_tasks
+from policies.scripted.keyframes import frame_penetration
+from policies.scripted.planner import PlannerConfig
 
 _PLAN_CACHE = 4  # plans kept per worker: a shard spans a few plan groups
+
+
+@dataclass
+class _GroupPlan:
+    """The plan a plan group's clips are cut from."""
+
+    route: Any  # scenes.Route it climbs
+    plan: Any  # ClimbPlan (or a planner's equivalent)
+    tries: int  # routes planned before it (0: the drawn route)
+    deepest: float  # m, its deepest frame
 
 
 class _Worker:
@@ -39,6 +52,7 @@ class _Worker:
         self.climb = ClimbConfig()
         self.fields = config.fields()
         self.plan_fn = load_planner(config.planner)
+        self.planner_config = PlannerConfig(attempts=1)  # a sunk plan moves on to another route
         self._renderers: dict[int, SceneRenderer] = {}
         self._plans: OrderedDict[tuple, Any] = OrderedDict()
 
@@ -54,34 +68,54 @@ class _Worker:
             )
         return self._renderers[scene_index]
 
-    def plan(self, task: EpisodeTask, renderer: SceneRenderer, route) -> Any:
+    def plan(self, task: EpisodeTask, renderer: SceneRenderer) -> _GroupPlan:
         """The plan of a task's group, from the cache or the planner."""
-        key = (task.scene_index, route.id, task.plan_seed)
+        key = (task.scene_index, task.route_draw, task.plan_seed)
         if key not in self._plans:
-            try:
-                plan = self.plan_fn(
-                    renderer.world.scene, route, seed=task.plan_seed, skeleton=self.skeleton
-                )
-            except Exception as e:
-                raise RuntimeError(
-                    f"planner {self.config.planner} failed on {task.scene_name} route "
-                    f"{route.id!r} seed {task.plan_seed}: {e}"
-                ) from e
-            self._plans[key] = plan
+            self._plans[key] = self._plan_group(task, renderer)
             while len(self._plans) > _PLAN_CACHE:
                 self._plans.popitem(last=False)
         self._plans.move_to_end(key)
         return self._plans[key]
 
+    def _plan_group(self, task: EpisodeTask, renderer: SceneRenderer) -> _GroupPlan:
+        """Plan the drawn route; while the plan sinks deeper than max_penetration_m, plan the
+        scene's next route with the next seed instead (plan_tries in all, shallowest kept)."""
+        cfg, scene = self.config, renderer.world.scene
+        limit = np.inf if cfg.max_penetration_m is None else cfg.max_penetration_m
+        best = None
+        for k in range(cfg.plan_tries):
+            route = scene.routes[(task.route_draw + k) % len(scene.routes)]
+            seed = task.plan_seed + k
+            try:
+                plan = self.plan_fn(
+                    scene, route, seed=seed, skeleton=self.skeleton, config=self.planner_config
+                )
+            except Exception as e:
+                raise RuntimeError(
+                    f"planner {cfg.planner} failed on {task.scene_name} route {route.id!r} "
+                    f"seed {seed}: {e}"
+                ) from e
+            deepest = getattr(plan, "max_penetration", None)
+            if deepest is None:  # a planner that does not measure it: measure here
+                deepest = frame_penetration(
+                    renderer.world.model, plan.qpos, renderer.humanoid, renderer.rays
+                ).max(initial=0.0)
+            tried = _GroupPlan(route, plan, k, float(deepest))
+            if best is None or tried.deepest < best.deepest:
+                best = tried
+            if tried.deepest <= limit:
+                return tried
+        return best
+
     def episode(self, task: EpisodeTask) -> dict[str, np.ndarray]:
         """All stored arrays of one task."""
         r = self.renderer(task.scene_index)
-        routes = r.world.scene.routes
-        route = routes[task.route_draw % len(routes)]
+        group = self.plan(task, r)
         return build_episode(
-            self.plan(task, r, route),
+            group.plan,
             r,
-            route,
+            group.route,
             self.fields,
             fps=self.config.fps,
             clip_index=task.clip_index,
@@ -89,7 +123,9 @@ class _Worker:
             meta={
                 "episode": task.episode,
                 "scene_name": task.scene_name,
-                "plan_seed": task.plan_seed,
+                "plan_seed": task.plan_seed + group.tries,
+                "plan_try": group.tries,
+                "plan_penetration": group.deepest,
             },
         )
 

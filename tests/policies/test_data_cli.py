@@ -32,6 +32,8 @@ def test_generate_then_info(tmp_path, capsys) -> None:
             "1",
             "--seed",
             "4",
+            "--max-penetration",
+            "0.03",
         ]
     )
     args.planner = PLANNER  # navenv.cli has no --planner; the default is the scripted expert
@@ -40,6 +42,7 @@ def test_generate_then_info(tmp_path, capsys) -> None:
     assert "generated 3 episodes (75 frames" in printed and "episodes/min/core" in printed
     shards = ClimbShards(out)
     assert len(shards) == 3 and shards.manifest.config["seed"] == 4
+    assert shards.manifest.config["max_penetration_m"] == 0.03
     assert shards.manifest.fields["ego_rgb"].shape == (25, 16, 16, 3)  # 5 s at 5 fps
 
     assert main(["data", "info", str(out)]) == 0
@@ -52,6 +55,10 @@ def test_errors_are_one_line(tmp_path, capsys) -> None:
     assert "no manifest" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         build_parser().parse_args(["data", "generate"])  # --out is required
+    args = ["data", "generate", "--out", str(tmp_path / "x"), "--max-penetration", "nan"]
+    assert main(args) == 2
+    assert "max_penetration_m=nan" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # refused before anything is written
 
 
 def test_to_minari(tmp_path, capsys, monkeypatch) -> None:

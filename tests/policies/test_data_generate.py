@@ -26,7 +26,7 @@ from policies.data.episode import (
 from policies.data.store import ShardReader, load_manifest
 from policies.scripted.keyframes import frame_penetration
 from scenes import splits
-from tests.policies.test_data_standin import plan_standin, tiny_config
+from tests.policies.test_data_standin import SINKING_PLANNER, plan_standin, tiny_config
 
 
 def _files(d: Path) -> dict[str, bytes]:
@@ -217,6 +217,47 @@ def test_short_plans_are_padded_and_flagged(tmp_path) -> None:
     assert 60 <= n < 90 and ep["valid"][:n].all() and not ep["valid"][n:].any()
     assert (ep["features"][n:] == ep["features"][n - 1]).all()
     assert (ep["ego_rgb"][n:] == ep["ego_rgb"][n - 1]).all()
+
+
+def _drawn(task) -> tuple[list, int]:
+    """A task's scene routes and the index of its drawn route."""
+    routes = splits.get("train")[task.scene_index].build().routes
+    return routes, task.route_draw % len(routes)
+
+
+def test_a_sunk_plan_moves_on_to_the_next_route(tmp_path) -> None:
+    cfg = tiny_config(episodes=8, clips_per_plan=1, shard_size=4, planner=SINKING_PLANNER)
+    generate(cfg, tmp_path / "a", workers=1, progress=False)
+    moved = 0
+    for ep, task in zip(_episodes(tmp_path / "a"), make_tasks(cfg), strict=True):
+        routes, drawn = _drawn(task)
+        tries = int(drawn == 0)  # the stand-in sinks 10 cm on the first route only
+        moved += tries
+        assert int(ep["plan_try"]) == tries
+        assert str(ep["route_id"]) == routes[(drawn + tries) % len(routes)].id
+        assert int(ep["plan_seed"]) == task.plan_seed + tries  # the seed that planned it
+        assert float(ep["plan_penetration"]) == pytest.approx(0.005)
+    assert 0 < moved < cfg.episodes  # the sample has groups of both kinds
+    # None keeps every plan as drawn; a limit no plan meets keeps the shallowest of plan_tries
+    kept = tiny_config(
+        episodes=4, clips_per_plan=1, planner=SINKING_PLANNER, max_penetration_m=None
+    )
+    generate(kept, tmp_path / "b", workers=1, progress=False)
+    for ep, task in zip(_episodes(tmp_path / "b"), make_tasks(kept), strict=True):
+        routes, drawn = _drawn(task)
+        assert int(ep["plan_try"]) == 0 and str(ep["route_id"]) == routes[drawn].id
+    strict = tiny_config(
+        episodes=4, clips_per_plan=1, planner=SINKING_PLANNER, max_penetration_m=0.001
+    )
+    generate(strict, tmp_path / "c", workers=1, progress=False)
+    for ep, task in zip(_episodes(tmp_path / "c"), make_tasks(strict), strict=True):
+        _routes, drawn = _drawn(task)
+        assert int(ep["plan_try"]) == int(drawn == 0)  # the first 5 mm plan, not a later one
+        assert float(ep["plan_penetration"]) == pytest.approx(0.005)
+    with pytest.raises(ValueError, match="max_penetration_m"):
+        tiny_config(max_penetration_m=-0.01)
+    with pytest.raises(ValueError, match="plan_tries"):
+        tiny_config(plan_tries=0)
 
 
 def test_fractional_frame_sampling_interpolates() -> None:

@@ -22,6 +22,7 @@ from navenv.humanoid import names
 from navenv.humanoid.pose import motion_from_qpos
 
 PLANNER = "tests.policies.test_data_standin:plan_standin"
+SINKING_PLANNER = "tests.policies.test_data_standin:plan_sinking_first_route"
 FPS = 30.0
 _SPAWNS: dict[tuple[str, str], np.ndarray] = {}
 
@@ -35,6 +36,7 @@ class StandinPlan:
     contacts: np.ndarray  # (T, 4) scene hold index per limb, -1 none
     grip: np.ndarray  # (T, 4) bool
     success: bool
+    max_penetration: float | None = None  # m; None: the generator measures it
 
 
 def plan_standin(scene, route, *, seed: int, skeleton: Skeleton | None = None, config=None):
@@ -60,6 +62,15 @@ def plan_standin(scene, route, *, seed: int, skeleton: Skeleton | None = None, c
     contacts[2 * t_len // 3 :, 1] = world.hold_slot[nxt]
     motion = motion_from_qpos(qpos, world.index, skeleton, FPS)
     return StandinPlan(motion, qpos, contacts, contacts >= 0, success=False)
+
+
+def plan_sinking_first_route(
+    scene, route, *, seed: int, skeleton: Skeleton | None = None, config=None
+) -> StandinPlan:
+    """plan_standin, saying its plan sinks 10 cm deep on the scene's first route (5 mm on others)."""
+    plan = plan_standin(scene, route, seed=seed, skeleton=skeleton, config=config)
+    plan.max_penetration = 0.1 if route.id == scene.routes[0].id else 0.005
+    return plan
 
 
 def test_standin_plan_is_consistent() -> None:
