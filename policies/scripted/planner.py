@@ -162,7 +162,8 @@ class PlannerConfig:
     planning time; dataset generation draws once and moves on to another route instead
     (`GenerateConfig.max_penetration_m`)."""
     clean_depth_m: float = 0.02
-    """A plan whose deepest frame (wall, volume, hold or body) is this shallow needs no redraw."""
+    """The planner's penetration tolerance (m): a plan whose deepest frame (wall, volume, hold or
+    body) is this shallow is clean (`ClimbPlan.clean`) and needs no redraw."""
 
     def ik_weights(self) -> IKWeights:
         """The keyframe IK's settings."""

@@ -306,3 +306,28 @@ def test_bad_plans_and_configs_are_rejected(tmp_path) -> None:
     with pytest.raises(ImportError, match="cannot import"):
         generate(tiny_config(planner="no_such_module:plan"), tmp_path, workers=1, progress=False)
     assert not list(tmp_path.iterdir())  # checked before anything is written
+
+
+@pytest.mark.slow
+def test_the_expert_generates_climbs_within_its_tolerance(tmp_path) -> None:
+    """The real planner: the first plan group of this dataset (train/005, route r2) sinks 8 cm
+    on its drawn route, so the group moves on to the scene's next route, which plans clean."""
+    cfg = GenerateConfig(
+        split="train",
+        episodes=2,
+        shard_size=2,
+        width=16,
+        height=16,
+        fps=10.0,
+        clip_seconds=2.0,
+        clips_per_plan=2,
+    )
+    task = make_tasks(cfg)[0]
+    routes, drawn = _drawn(task)
+    generate(cfg, tmp_path, workers=1, progress=False)
+    eps = _episodes(tmp_path)
+    assert [int(e["plan_try"]) for e in eps] == [1, 1]
+    assert str(eps[0]["route_id"]) == routes[(drawn + 1) % len(routes)].id
+    deepest = float(eps[0]["plan_penetration"])
+    assert 0 < deepest <= cfg.max_penetration_m
+    assert max(float(e["penetration"].max()) for e in eps) <= deepest + 1e-6
