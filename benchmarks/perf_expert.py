@@ -11,14 +11,15 @@ route id) with control="kinematic"; completion is info["is_success"] when the ep
 --physics it also climbs it with control="physics", assist="residual" (the same plan) and records
 completion and the mean of info["assist_norm"] (residual root force in body weights). Target: at
 least 95 % kinematic completion on train; `clean` is the share of routes climbed with no frame
-deeper than 2 cm (PlannerConfig.clean_depth_m, the planner's penetration tolerance). The table
-also gives the share of plans that reached the top with every grip landing (plan_ok), the mean
-planning time on one core (the reference the rest is measured against: an episode replays in a
-fraction of it) and the mean number of plans drawn per route (draws: a plan that sinks deeper
-than PlannerConfig.clean_depth_m is drawn again), and how far the planned body sinks into the scene or itself (contacts, and limbs right
-through a panel, which contacts miss: `navenv.sinking.DepthGauge`): the share of IK keyframes
-and of all frames deeper than SUNK_M, the median over routes of each plan's deepest point, and
-the share of routes whose deepest point is deeper than 2 and 5 cm (DEEP_M).
+deeper than 2 cm (PlannerConfig.clean_depth_m, the planner's penetration tolerance). The table also
+gives the share of plans that reached the top with every grip landing (plan_ok), the mean planning
+time on one core (the reference the rest is measured against: an episode replays in a fraction of
+it) and the mean number of plans drawn per route (draws: a plan that sinks deeper than
+PlannerConfig.clean_depth_m is drawn again), and how far the planned body sinks into the scene or
+itself (contacts, and limbs right through a panel, which contacts miss:
+`navenv.sinking.DepthGauge`): the share of IK keyframes and of all frames deeper than SUNK_M, the
+median over routes of each plan's deepest point, and the share of routes whose deepest point is
+deeper than 2 and 5 cm (DEEP_M).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Tasks are derived from (split, episodes, seed) alone: plan group g picks a scene (the split's
 scenes are visited in seeded random order, every scene once per round), a route draw (resolved as
 ``routes[draw % len(routes)]`` once the scene is built; the worker moves on to ``draw + 1`` and
-``seed + 1`` while a plan sinks deeper than `max_penetration_m`) and a plan seed; its `clips_per_plan`
-consecutive episodes are clips spread evenly over that one plan, so a worker plans once and cuts
-several clips. Tasks for N episodes are a prefix of those for N + k.
+``seed + 1`` while a plan sinks deeper than `max_penetration_m`) and a plan seed; its
+`clips_per_plan` consecutive episodes are clips spread evenly over that one plan, so a worker plans
+once and cuts several clips. Tasks for N episodes are a prefix of those for N + k.
 """
 
 from __future__ import annotations
