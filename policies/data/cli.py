@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from policies.data.dataset import ClimbShards, field_summary
+from policies.data.dataset import ClimbShards, field_summary, plan_summary
 from policies.data.generate import DEFAULT_PLANNER, GenerateConfig, generate
 
 
@@ -69,6 +69,9 @@ def info(directory: str, out=None) -> int:
     for p in problems:
         print(f"  CORRUPT {p}", file=out)
     print(f"  checksums: {len(man.shards) - len(problems)}/{len(man.shards)} shards OK", file=out)
+    plans = None if problems else plan_summary(shards)
+    if plans:
+        print("  " + plans, file=out)
     return 1 if problems else 0
 
 

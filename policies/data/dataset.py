@@ -262,3 +262,32 @@ def field_summary(shards: ClimbShards) -> list[str]:
     if not shards.fields:
         raise DatasetError(f"{shards.directory}: the manifest lists no fields")
     return [f"{k:18s} {v.shape!s:24s} {v.dtype}" for k, v in shards.fields.items()]
+
+
+def plan_summary(shards: ClimbShards) -> str | None:
+    """One line on the plans the episodes were cut from: how many reach the top, how many come
+    from a route tried after the drawn one sank, how many still sink deeper than the dataset's
+    `max_penetration_m`; None for a dataset without those fields (written before navenv 0.2)."""
+    wanted = ["success", "plan_try", "plan_penetration"]
+    if shards.num_episodes == 0 or any(f not in shards.fields for f in wanted):
+        return None
+    success, tries, deepest = [], [], []
+    for pos, rec in enumerate(shards.shards):
+        reader = shards.open(pos)
+        try:
+            for i in range(rec.episodes):
+                ep = reader.read(i, wanted)
+                success.append(bool(ep["success"]))
+                tries.append(int(ep["plan_try"]))
+                deepest.append(float(ep["plan_penetration"]))
+        finally:
+            reader.close()
+    n, limit = len(success), shards.manifest.config.get("max_penetration_m")
+    over = (
+        "no limit" if limit is None else f"{sum(d > limit for d in deepest)} deeper than {limit} m"
+    )
+    return (
+        f"plans: {sum(success)}/{n} episodes from climbs that reach the top; "
+        f"{sum(t > 0 for t in tries)} from a route tried after the drawn one sank; "
+        f"{over}; deepest {1000 * max(deepest):.0f} mm"
+    )

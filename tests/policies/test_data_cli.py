@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from navenv.cli import build_parser, main
@@ -48,6 +50,17 @@ def test_generate_then_info(tmp_path, capsys) -> None:
     assert main(["data", "info", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "3/3 episodes in 2 shards (complete)" in printed and "2/2 shards OK" in printed
+    # the stand-in never reaches the top; a route it sinks into deeper than 3 cm is replaced
+    found = re.search(
+        r"plans: 0/3 episodes .*; (\d) from a route tried .*; 0 deeper than 0.03 m", printed
+    )
+    assert found, printed
+    tries = []
+    for pos, rec in enumerate(shards.shards):
+        reader = shards.open(pos)
+        tries += [int(reader.read(i, ["plan_try"])["plan_try"]) for i in range(rec.episodes)]
+        reader.close()
+    assert int(found.group(1)) == sum(t > 0 for t in tries)
 
 
 def test_errors_are_one_line(tmp_path, capsys) -> None:
