@@ -88,6 +88,23 @@ class ClimbShards:
             raise KeyError(f"fields {unknown} not in the dataset; stored: {sorted(self.fields)}")
         return list(fields)
 
+    def columns(self, fields: list[str]) -> dict[str, np.ndarray]:
+        """Each of `fields` over every stored episode, stacked (E, *shape): for small fields."""
+        fields = self.check_fields(fields)
+        rows: dict[str, list[np.ndarray]] = {f: [] for f in fields}
+        for pos, rec in enumerate(self.shards):
+            reader = self.open(pos)
+            try:
+                for i in range(rec.episodes):
+                    for f, arr in reader.read(i, fields).items():
+                        rows[f].append(arr)
+            finally:
+                reader.close()
+        return {
+            f: np.stack(v) if v else np.empty((0, *self.fields[f].shape), self.fields[f].dtype)
+            for f, v in rows.items()
+        }
+
     def __getstate__(self) -> dict[str, Any]:
         # DataLoader workers re-verify in their own process: a shard may change between forks.
         return {**self.__dict__, "_verified": set()}
@@ -271,23 +288,12 @@ def plan_summary(shards: ClimbShards) -> str | None:
     wanted = ["success", "plan_try", "plan_penetration"]
     if shards.num_episodes == 0 or any(f not in shards.fields for f in wanted):
         return None
-    success, tries, deepest = [], [], []
-    for pos, rec in enumerate(shards.shards):
-        reader = shards.open(pos)
-        try:
-            for i in range(rec.episodes):
-                ep = reader.read(i, wanted)
-                success.append(bool(ep["success"]))
-                tries.append(int(ep["plan_try"]))
-                deepest.append(float(ep["plan_penetration"]))
-        finally:
-            reader.close()
-    n, limit = len(success), shards.manifest.config.get("max_penetration_m")
-    over = (
-        "no limit" if limit is None else f"{sum(d > limit for d in deepest)} deeper than {limit} m"
-    )
+    cols = shards.columns(wanted)
+    success, tries, deepest = cols["success"], cols["plan_try"], cols["plan_penetration"]
+    limit = shards.manifest.config.get("max_penetration_m")
+    over = "no limit" if limit is None else f"{int((deepest > limit).sum())} deeper than {limit} m"
     return (
-        f"plans: {sum(success)}/{n} episodes from climbs that reach the top; "
-        f"{sum(t > 0 for t in tries)} from a route tried after the drawn one sank; "
-        f"{over}; deepest {1000 * max(deepest):.0f} mm"
+        f"plans: {int(success.sum())}/{len(success)} episodes from climbs that reach the top; "
+        f"{int((tries > 0).sum())} from a route tried after the drawn one sank; "
+        f"{over}; deepest {1000 * float(deepest.max()):.0f} mm"
     )

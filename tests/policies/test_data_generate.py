@@ -23,6 +23,7 @@ from policies.data.episode import (
     sample_frames,
     sample_motion,
 )
+from policies.data.generate import DEFAULT_PLANNER
 from policies.data.store import ShardReader, load_manifest
 from policies.scripted.keyframes import frame_penetration
 from scenes import splits
@@ -312,16 +313,7 @@ def test_bad_plans_and_configs_are_rejected(tmp_path) -> None:
 def test_the_expert_generates_climbs_within_its_tolerance(tmp_path) -> None:
     """The real planner: the first plan group of this dataset (train/005, route r2) sinks 8 cm
     on its drawn route, so the group moves on to the scene's next route, which plans clean."""
-    cfg = GenerateConfig(
-        split="train",
-        episodes=2,
-        shard_size=2,
-        width=16,
-        height=16,
-        fps=10.0,
-        clip_seconds=2.0,
-        clips_per_plan=2,
-    )
+    cfg = tiny_config(episodes=2, planner=DEFAULT_PLANNER)
     task = make_tasks(cfg)[0]
     routes, drawn = _drawn(task)
     generate(cfg, tmp_path, workers=1, progress=False)
