@@ -11,7 +11,7 @@ import numpy as np
 from navenv.body.skeleton import Skeleton
 from navenv.humanoid import HumanoidIndex, build_humanoid
 from navenv.humanoid.grounding import level_ground
-from navenv.humanoid.tracking import TrackingResult, add_floor, track_motion
+from navenv.humanoid.replay import TrackingResult, add_floor, track_motion
 from navenv.mocap import load_amc, load_bvh
 from navenv.render import make_renderer
 from navenv.video import write_mp4

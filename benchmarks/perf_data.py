@@ -37,9 +37,9 @@ TARGET_EP_PER_MIN_PER_CORE = 20.0
 def render_reference(frames: int, width: int, height: int, split: str) -> float:
     """Seconds the ego camera alone takes for `frames` frames of a posed climber on a split wall."""
     from navenv.body.skeleton import Skeleton
-    from navenv.envs.config import ClimbConfig
-    from navenv.envs.spawn import start_stance
-    from navenv.envs.world_cache import compile_world
+    from navenv.envs.climb.compiled import compile_world
+    from navenv.envs.climb.config import ClimbConfig
+    from navenv.envs.climb.spawn import start_stance
     from policies.data.episode import SceneRenderer
     from scenes import splits
 

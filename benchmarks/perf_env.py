@@ -7,7 +7,7 @@
 3. env steps/s with obs="ego" vs Gymnasium's Humanoid-v5 stepping with render_mode="rgb_array"
    at the same resolution (the pixel path a user would otherwise take); target >= 20x.
 4. vectorised stepping with 2 envs vs one env: gym.make_vec(..., vectorization_mode="async")
-   (processes) and vectorization_mode="vector_entry_point" (navenv.envs.batch: mujoco.batch
+   (processes) and vectorization_mode="vector_entry_point" (navenv.envs.climb.batch: mujoco.batch
    threads in one process).
 
 Each pair is measured in alternating rounds and the median round is reported, so background load
@@ -66,7 +66,7 @@ def state_vs_physics(steps: int, rounds: int) -> tuple[float, float]:
     trajectory: a separate replay of the raw physics would not follow it (grips close, open and
     break in the env, which changes the contacts the physics has to solve).
     """
-    import navenv.envs.climb as climb_module
+    import navenv.envs.climb.env as climb_module
 
     env = gym.make("ClimbRoute-v0", obs="state")
     env.reset(seed=0)

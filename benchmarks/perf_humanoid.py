@@ -40,7 +40,7 @@ def navenv_model(timestep: float) -> tuple[mujoco.MjModel, np.ndarray]:
     """navenv's humanoid on a floor."""
     from navenv.body import Skeleton
     from navenv.humanoid import HumanoidConfig, build_humanoid
-    from navenv.humanoid.tracking import add_floor
+    from navenv.humanoid.replay import add_floor
 
     spec = build_humanoid(Skeleton.builtin(), HumanoidConfig(timestep=timestep))
     add_floor(spec)

@@ -3,12 +3,12 @@
 Generic: it knows the env's action layout and the humanoid, nothing about where the reference came
 from (the scripted planner now, a diffusion policy's Motion chunks later).
 
-Physics actions (see navenv.envs.climb): the hinges get PD targets with velocity feed-forward.
+Physics actions (see navenv.envs.climb.env): the hinges get PD targets with velocity feed-forward.
 MuJoCo's position actuator applies ``kp (ctrl - q) - kv qdot``; ``ctrl = q_ref + (kv / kp)
-qdot_ref`` makes that ``kp (q_ref - q) + kv (qdot_ref - qdot)`` (see navenv.humanoid.tracking),
+qdot_ref`` makes that ``kp (q_ref - q) + kv (qdot_ref - qdot)`` (see navenv.humanoid.replay),
 normalised to [-1, 1] over each hinge's range. The grip channels come from the reference (the env
 closes a grip only when the limb is within its capture radius). With assist="residual", a PD
-wrench on the pelvis toward the reference root pose (like navenv.humanoid.tracking.RootAssist),
+wrench on the pelvis toward the reference root pose (like navenv.humanoid.replay.RootAssist),
 normalised by the env's limits (max_assist_force body weights, max_assist_torque N m) and clipped.
 
 Closed loop, on what the observation shows (each part can be switched off in TrackerConfig):
@@ -40,14 +40,14 @@ import numpy as np
 from navenv.body.motion import Motion
 from navenv.body.rotations import matrix_to_axis_angle, matrix_to_quat, quat_to_matrix
 from navenv.body.skeleton import Skeleton
-from navenv.envs.grips import Grips
-from navenv.envs.observations import (
+from navenv.envs.climb.observations import (
     HOLD_FEATURES,
     LIMB_FEATURES,
     PROPRIO_DIM,
     PROPRIO_LAYOUT,
     RouteView,
 )
+from navenv.envs.grips import Grips
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.humanoid.names import NUM_HINGES
@@ -71,7 +71,7 @@ class TrackerConfig:
     """Gains of the residual root wrench and the closed-loop grip behaviour."""
 
     # The wrench is held for a whole policy step (1/30 s), not refreshed every physics step as in
-    # navenv.humanoid.tracking, so the gains are lower: RootAssist's torque gains make the
+    # navenv.humanoid.replay, so the gains are lower: RootAssist's torque gains make the
     # pelvis ring at this rate.
     kp_force: float = 3000.0
     """N/m of root position error (about a body weight at 24 cm)."""

@@ -6,7 +6,7 @@ Versions follow Gymnasium's rule: a behaviour change bumps the version.
 
 Many envs at once: ``gym.make_vec("ClimbRoute-v0", n, vectorization_mode="async")`` (one process
 per env, any kwargs including scene_split) or ``vectorization_mode="vector_entry_point"``
-(navenv.envs.batch: one process, physics on mujoco.batch threads, one scene for all envs).
+(navenv.envs.climb.batch: one process, physics on mujoco.batch threads, one scene for all envs).
 """
 
 from __future__ import annotations
@@ -24,6 +24,6 @@ def register_envs() -> None:
         gym.register(
             id="ClimbRoute-v0",
             entry_point="navenv.envs.climb:ClimbRouteEnv",
-            vector_entry_point="navenv.envs.batch:make_batch_env",
+            vector_entry_point="navenv.envs.climb.batch:make_batch_env",
             max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
         )

@@ -2,7 +2,7 @@
 
 from navenv.humanoid import names, tables
 from navenv.humanoid.builder import HumanoidConfig, add_humanoid, build_humanoid, configure_options
-from navenv.humanoid.climber import climber_dims
+from navenv.humanoid.dims import climber_dims
 from navenv.humanoid.index import HumanoidIndex
 from navenv.humanoid.pose import (
     body_pose_from_angles,

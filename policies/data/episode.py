@@ -25,7 +25,7 @@ import numpy as np
 
 from navenv.body.motion import FEATURE_DIM, Motion
 from navenv.body.rotations import matrix_to_quat, quat_slerp, quat_to_matrix
-from navenv.envs.world_cache import CompiledWorld
+from navenv.envs.climb.compiled import CompiledWorld
 from navenv.humanoid import names
 from navenv.render.raycast import RayCastCamera
 from navenv.sinking import SceneRays

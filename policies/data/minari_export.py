@@ -74,8 +74,8 @@ def _data_format() -> str:
 
 def _env_for(cache: dict, split: str, scene_name: str, route_id: str, fps: float):
     """A kinematic state-observation ClimbRoute env on a stored episode's scene and route."""
-    from navenv.envs.climb import ClimbRouteEnv
-    from navenv.envs.config import ClimbConfig
+    from navenv.envs.climb.config import ClimbConfig
+    from navenv.envs.climb.env import ClimbRouteEnv
     from scenes import splits
 
     if scene_name not in cache:

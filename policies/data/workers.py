@@ -43,7 +43,7 @@ class _Worker:
 
     def __init__(self, config: GenerateConfig) -> None:
         from navenv.body.skeleton import Skeleton
-        from navenv.envs.config import ClimbConfig
+        from navenv.envs.climb.config import ClimbConfig
         from scenes import splits
 
         self.config = config
@@ -59,7 +59,7 @@ class _Worker:
     def renderer(self, scene_index: int) -> SceneRenderer:
         """The compiled world of a split scene with its cameras (built once per worker)."""
         if scene_index not in self._renderers:
-            from navenv.envs.world_cache import compile_world
+            from navenv.envs.climb.compiled import compile_world
 
             scene = self.specs[scene_index].build()
             world = compile_world(scene, self.skeleton, self.climb)

@@ -1,7 +1,7 @@
 """ScriptedClimber: the expert policy that plans a route at reset and then climbs it.
 
 control="kinematic": `act` returns the env action that puts the humanoid at the plan's next frame
-(hinge targets, grips, root position and orientation; see navenv.envs.climb); control="physics":
+(hinge targets, grips, root position and orientation; see navenv.envs.climb.env); control="physics":
 a `policies.tracker.Tracker` turns the plan into PD targets, grips and (assist="residual") the
 residual root wrench, waiting at a grip until it has closed. After the last frame the climber keeps
 sending the final frame (it holds the top).
@@ -24,8 +24,8 @@ import mujoco
 import numpy as np
 
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.world_cache import CompiledWorld, compile_world
+from navenv.envs.climb.compiled import CompiledWorld, compile_world
+from navenv.envs.climb.config import ClimbConfig
 from navenv.humanoid.names import NUM_HINGES
 from policies.scripted.planner import ClimbPlan, PlannerConfig, plan_climb
 from policies.tracker import Reference, RootEstimator, Tracker, TrackerConfig, kinematic_action

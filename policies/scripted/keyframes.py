@@ -26,7 +26,7 @@ import mujoco
 import numpy as np
 
 from navenv.body.rotations import matrix_to_quat
-from navenv.envs.spawn import limb_axes
+from navenv.envs.climb.spawn import limb_axes
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, SiteTarget, solve_ik

@@ -50,10 +50,16 @@ import numpy as np
 from navenv.body.motion import Motion
 from navenv.body.rotations import quat_to_matrix, rotation_z
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
+from navenv.envs.climb.compiled import CompiledWorld, compile_world
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.spawn import (
+    PELVIS_OFF_WALL,
+    facing_quat,
+    grip_point,
+    posture_qpos,
+    start_stance,
+)
 from navenv.envs.grips import Grips
-from navenv.envs.spawn import PELVIS_OFF_WALL, facing_quat, grip_point, posture_qpos, start_stance
-from navenv.envs.world_cache import CompiledWorld, compile_world
 from navenv.humanoid import names
 from navenv.humanoid.pose import motion_from_qpos
 from navenv.world import hold_frame

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from navenv.envs.world_cache import _limb_sequences
+from navenv.envs.climb.compiled import _limb_sequences
 from scenes.reach import DEFAULT_CLIMBER, ClimberDims, stance_reachable
 from scenes.types import LIMBS, Hold, Route
 

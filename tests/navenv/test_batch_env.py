@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import navenv  # noqa: F401
-from navenv.envs.batch import ClimbRouteBatchEnv
+from navenv.envs.climb.batch import ClimbRouteBatchEnv
 
 
 def hold(env, noise, rng):

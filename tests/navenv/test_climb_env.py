@@ -7,11 +7,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import navenv  # noqa: F401  (registers the env ids)
-from navenv.envs.climb import GRIP_SLICE, ClimbRouteEnv
-from navenv.envs.config import ClimbConfig
-from navenv.envs.observations import PROPRIO_DIM, PROPRIO_LAYOUT
-from navenv.envs.rewards import REWARD_TERMS
-from navenv.envs.spawn import grip_point
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.env import GRIP_SLICE, ClimbRouteEnv
+from navenv.envs.climb.observations import PROPRIO_DIM, PROPRIO_LAYOUT
+from navenv.envs.climb.rewards import REWARD_TERMS
+from navenv.envs.climb.spawn import grip_point
 from navenv.humanoid.names import NUM_HINGES
 from navenv.sinking import DepthGauge, SceneRays
 

@@ -15,8 +15,8 @@ from navenv.humanoid import (
     names,
     set_pose,
 )
+from navenv.humanoid.replay import add_floor, track_motion
 from navenv.humanoid.tables import joint_range_deg
-from navenv.humanoid.tracking import add_floor, track_motion
 
 
 def compiled(skeleton=None):
@@ -193,7 +193,7 @@ def test_pd_tracked_cmu_walk_stays_close_with_small_assist():
 
 def test_climber_dims_match_the_skeleton_and_generate_climbable_routes():
     import scenes
-    from navenv.envs.climb import ClimbRouteEnv
+    from navenv.envs.climb.env import ClimbRouteEnv
     from navenv.humanoid import climber_dims
 
     short = Skeleton.builtin([-1.5])  # a 1.57 m climber

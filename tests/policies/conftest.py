@@ -4,8 +4,8 @@ import pytest
 
 import scenes
 from navenv.body import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.world_cache import compile_world
+from navenv.envs.climb.compiled import compile_world
+from navenv.envs.climb.config import ClimbConfig
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.world_cache import compile_world
+from navenv.envs.climb.compiled import compile_world
+from navenv.envs.climb.config import ClimbConfig
 from navenv.sinking import SceneRays
 from policies.data import DatasetConfigError, GenerateConfig, generate, make_tasks
 from policies.data.episode import (

@@ -31,7 +31,7 @@ def test_export_loads_with_minari_and_replays_the_stored_poses(tmp_path, monkeyp
         "control": "kinematic",
     }
     stored = ClimbDataset(data, fields=["qpos", "scene_name", "route_id", "plan_seed"])
-    from navenv.envs.climb import ClimbRouteEnv
+    from navenv.envs.climb.env import ClimbRouteEnv
     from scenes import splits
 
     for ep, item in zip(ds.iterate_episodes(), stored):

@@ -15,9 +15,9 @@ import numpy as np
 
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.spawn import start_stance
-from navenv.envs.world_cache import compile_world
+from navenv.envs.climb.compiled import compile_world
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.spawn import start_stance
 from navenv.humanoid import names
 from navenv.humanoid.pose import motion_from_qpos
 

@@ -10,9 +10,9 @@ import navenv  # noqa: F401  (registers ClimbRoute-v0)
 import scenes
 from navenv.body.rotations import quat_to_matrix
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
+from navenv.envs.climb.compiled import compile_world
+from navenv.envs.climb.config import ClimbConfig
 from navenv.envs.grips import Grips
-from navenv.envs.world_cache import compile_world
 from navenv.humanoid.pose import motion_from_qpos
 from navenv.sinking import DepthGauge, SceneRays
 from policies import Policy

@@ -8,8 +8,8 @@ import pytest
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
 from navenv.body.rotations import matrix_to_axis_angle
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.observations import PROPRIO_LAYOUT
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.observations import PROPRIO_LAYOUT
 from navenv.humanoid.names import NUM_HINGES
 from navenv.humanoid.pose import motion_from_qpos
 from policies.scripted import ScriptedClimber

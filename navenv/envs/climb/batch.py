@@ -24,7 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 from mujoco import batch as mjbatch
 
-from navenv.envs.climb import ClimbRouteEnv
+from navenv.envs.climb.env import ClimbRouteEnv
 
 # MjData fields that make up a simulation's state between our logic and the batch's physics
 _STATE = ("qpos", "qvel", "act", "ctrl", "qacc_warmstart", "xfrc_applied", "eq_active", "time")

@@ -171,25 +171,3 @@ def proprioception(
     out[145:148] = -rot[2, :]  # world -z expressed in the pelvis frame
     out[148:152] = grips.held != NO_HOLD
     return out
-
-
-class FrameStack:
-    """The last `n` frames, oldest first, as one (n, H, W, C) uint8 array (a ring buffer)."""
-
-    def __init__(self, n: int, frame_shape: tuple[int, ...], dtype=np.uint8):
-        self.frames = np.zeros((n, *frame_shape), dtype=dtype)
-        self.head = 0
-
-    def reset(self, frame: np.ndarray) -> None:
-        """Fill every slot with `frame` (the first observation of an episode)."""
-        self.frames[:] = frame
-        self.head = 0
-
-    def push(self, frame: np.ndarray) -> None:
-        """Add the newest frame, dropping the oldest."""
-        self.frames[self.head] = frame
-        self.head = (self.head + 1) % len(self.frames)
-
-    def stacked(self) -> np.ndarray:
-        """(n, ...) frames in time order, oldest first (a new array)."""
-        return np.roll(self.frames, -self.head, axis=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from navenv.envs.config import RewardWeights
+from navenv.envs.climb.config import RewardWeights
 
 REWARD_TERMS: tuple[str, ...] = ("progress", "reach", "hold", "success", "energy", "fall", "assist")
 

@@ -14,8 +14,8 @@ import mujoco
 import numpy as np
 
 from navenv.body.skeleton import Skeleton
-from navenv.envs.config import ClimbConfig
-from navenv.envs.observations import RouteView
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.observations import RouteView
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.world import HOLD_PREFIX, compose_world

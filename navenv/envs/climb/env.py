@@ -27,15 +27,14 @@ from gymnasium import spaces
 
 from navenv.body.rotations import matrix_to_quat, rot6d_to_matrix
 from navenv.body.skeleton import Skeleton
-from navenv.envs import observations as obs_mod
-from navenv.envs.config import ClimbConfig
+from navenv.envs.climb import observations as obs_mod
+from navenv.envs.climb.compiled import CompiledWorld, compile_world, resolve_scene
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.rewards import RewardState, reward_terms
+from navenv.envs.climb.spawn import start_stance
+from navenv.envs.ego import EgoVideo
 from navenv.envs.grips import NO_HOLD, Grips
-from navenv.envs.rewards import RewardState, reward_terms
-from navenv.envs.spawn import start_stance
-from navenv.envs.world_cache import CompiledWorld, compile_world, resolve_scene
-from navenv.humanoid import names
 from navenv.humanoid.names import NUM_HINGES
-from navenv.render.raycast import RayCastCamera
 
 OBS_MODES = ("ego", "state")
 CONTROL_MODES = ("physics", "kinematic")
@@ -138,9 +137,7 @@ class ClimbRouteEnv(gym.Env):
             )
         else:
             parts = {
-                "ego_rgb": spaces.Box(
-                    0, 255, shape=(cfg.ego_frames, self.height, self.width, 3), dtype=np.uint8
-                ),
+                "ego_rgb": self.ego.spaces()["ego_rgb"],
                 "proprio": spaces.Box(
                     -np.inf, np.inf, shape=(obs_mod.PROPRIO_DIM,), dtype=np.float32
                 ),
@@ -152,15 +149,9 @@ class ClimbRouteEnv(gym.Env):
                 ),
             }
             if self.ego_depth:
-                parts["ego_depth"] = spaces.Box(
-                    0.0, np.inf, shape=(cfg.ego_frames, self.height, self.width), dtype=np.float32
-                )
+                parts["ego_depth"] = self.ego.spaces()["ego_depth"]
             self.observation_space = spaces.Dict(parts)
         self._proprio = np.zeros(obs_mod.PROPRIO_DIM, np.float32)
-        self._rgb_stack = obs_mod.FrameStack(cfg.ego_frames, (self.height, self.width, 3))
-        self._depth_stack = obs_mod.FrameStack(
-            cfg.ego_frames, (self.height, self.width), np.float32
-        )
         self._ep = _Episode()
         self._reward_state = RewardState()
 
@@ -184,14 +175,16 @@ class ClimbRouteEnv(gym.Env):
                 [self.config.hand_grip_force_limit] * 2 + [self.config.foot_grip_force_limit] * 2
             ),
         )
-        self.ego_camera = RayCastCamera(
+        self.ego = EgoVideo(
             self.model,
+            self.index.head_body,
             self.width,
             self.height,
             self.config.ego_fovy_deg,
-            camera=names.EGO_CAMERA,
-            bodyexclude=self.index.head_body,
+            self.config.ego_frames,
+            depth=self.ego_depth,
         )
+        self.ego_camera = self.ego.camera  # the head camera alone (one frame, no stack)
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
@@ -235,10 +228,7 @@ class ClimbRouteEnv(gym.Env):
         self._update_progress()  # the start holds count as reached
         self._reward_state = RewardState(reach_potential=self._reach_distance())
         if self.obs_mode == "ego":
-            rgb, depth = self._render_ego()
-            self._rgb_stack.reset(rgb)
-            if self.ego_depth:
-                self._depth_stack.reset(depth)
+            self.ego.reset(self.data)
         info = self._info(unstable=False, terms=None)
         info.update(
             scene=self.scene,
@@ -317,10 +307,7 @@ class ClimbRouteEnv(gym.Env):
             assist=assist_force * self.dt,
         )
         if self.obs_mode == "ego":
-            rgb, depth = self._render_ego()
-            self._rgb_stack.push(rgb)
-            if self.ego_depth:
-                self._depth_stack.push(depth)
+            self.ego.push(self.data)
         info = self._info(unstable=unstable, terms=terms)
         info.update(assist_norm=assist_force, grips_broken=broken, penetration=penetration)
         return (
@@ -360,11 +347,6 @@ class ClimbRouteEnv(gym.Env):
         return bool(np.abs(qvel[self.index.hinge_qvel]).max() > 10 * self.config.max_joint_speed)
 
     # ------------------------------------------------------------------ observation
-    def _render_ego(self) -> tuple[np.ndarray, np.ndarray | None]:
-        if self.ego_depth:
-            return self.ego_camera.render(self.data, depth=True)
-        return self.ego_camera.render(self.data), None
-
     def _observe(self):
         d = self.data
         proprio = obs_mod.proprioception(
@@ -382,9 +364,8 @@ class ClimbRouteEnv(gym.Env):
         )
         if self.obs_mode == "state":
             return np.concatenate([proprio, route])
-        out = {"ego_rgb": self._rgb_stack.stacked(), "proprio": proprio.copy(), "route": route}
-        if self.ego_depth:
-            out["ego_depth"] = self._depth_stack.stacked()
+        out = {"ego_rgb": None, "proprio": proprio.copy(), "route": route}
+        out.update(self.ego.observe())
         return out
 
     # ------------------------------------------------------------------ reward helpers

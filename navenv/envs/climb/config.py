@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class RewardWeights:
-    """Weights of the named reward terms (see navenv.envs.rewards)."""
+    """Weights of the named reward terms (see navenv.envs.climb.rewards)."""
 
     progress: float = 10.0
     """Per route hold newly reached by a hand, scaled by 1 / (number of route holds - 1)."""
