@@ -3,16 +3,8 @@
 Reads top to bottom: constants, construction (world, then spaces), reset, step, observation,
 reward, termination. See README "ClimbRoute-v0" for the action/observation tables.
 
-Actions, Box(-1, 1):
-    [0:69]   PD targets of the 69 hinges, normalised over each hinge's range (-1 = min, +1 = max)
-    [69:73]  grip channels: left hand, right hand, left foot, right foot (> 0 close, <= 0 open)
-    physics + assist="residual":
-    [73:79]  residual root wrench: force (3) in units of max_assist_force body weights, torque (3)
-             in units of max_assist_torque N m, world frame, at the pelvis
-    control="kinematic":
-    [73:76]  root position, normalised over the scene's climbing box (holds' bounding box grown
-             by kinematic_root_margin): p = centre + a * half_extent
-    [76:82]  root orientation as 6D (two columns of the rotation; Gram-Schmidt projected)
+Actions and observations are named by `env.unwrapped.action_layout` / `.obs_layout`
+(navenv.envs.climb.layout has the tables).
 Values outside [-1, 1] are clipped; NaN/inf raises ValueError naming the indices.
 """
 
@@ -30,17 +22,20 @@ from navenv.body.skeleton import Skeleton
 from navenv.envs.climb import observations as obs_mod
 from navenv.envs.climb.compiled import CompiledWorld, compile_world, resolve_scene
 from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.layout import (
+    ASSIST_MODES,
+    CONTROL_MODES,
+    OBS_MODES,
+    PROPRIO,
+    action_layout,
+    obs_layout,
+)
 from navenv.envs.climb.rewards import RewardState, reward_terms
 from navenv.envs.climb.spawn import start_stance
 from navenv.envs.ego import EgoVideo
 from navenv.envs.grips import NO_HOLD, Grips
-from navenv.humanoid.names import NUM_HINGES
 
-OBS_MODES = ("ego", "state")
-CONTROL_MODES = ("physics", "kinematic")
-ASSIST_MODES = ("none", "residual")
-GRIP_SLICE = slice(NUM_HINGES, NUM_HINGES + 4)
-EXTRA_START = NUM_HINGES + 4  # first index after the grip channels
+GRIP_SLICE = action_layout()["grips"]  # the same in every action layout
 BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 FLOOR_REACH = 1.3  # m: no part but a foot reaches lower than this below the pelvis (hands: ~0.9 m)
 
@@ -123,35 +118,32 @@ class ClimbRouteEnv(gym.Env):
         first = resolve_scene(scene) if scene_split is None else self._split_specs[0].build()
         self._use_world(first, route)
 
-        n_act = (
-            NUM_HINGES
-            + 4
-            + (6 if assist == "residual" else 0)
-            + (9 if control == "kinematic" else 0)
+        self.action_layout = action_layout(control, assist)
+        self.obs_layout = obs_layout(
+            obs, cfg.route_lookahead, cfg.ego_frames, self.height, self.width, self.ego_depth
         )
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(n_act,), dtype=np.float32)
-        state_dim = obs_mod.PROPRIO_DIM + obs_mod.route_dim(cfg.route_lookahead)
+        self.action_space = spaces.Box(
+            -1.0, 1.0, shape=(self.action_layout.size,), dtype=np.float32
+        )
         if obs == "state":
             self.observation_space = spaces.Box(
-                -np.inf, np.inf, shape=(state_dim,), dtype=np.float32
+                -np.inf, np.inf, shape=(self.obs_layout.vector.size,), dtype=np.float32
             )
         else:
             parts = {
                 "ego_rgb": self.ego.spaces()["ego_rgb"],
-                "proprio": spaces.Box(
-                    -np.inf, np.inf, shape=(obs_mod.PROPRIO_DIM,), dtype=np.float32
-                ),
+                "proprio": spaces.Box(-np.inf, np.inf, shape=(PROPRIO.size,), dtype=np.float32),
                 "route": spaces.Box(
                     -np.inf,
                     np.inf,
-                    shape=(obs_mod.route_dim(cfg.route_lookahead),),
+                    shape=(self.obs_layout.groups["route"].size,),
                     dtype=np.float32,
                 ),
             }
             if self.ego_depth:
                 parts["ego_depth"] = self.ego.spaces()["ego_depth"]
             self.observation_space = spaces.Dict(parts)
-        self._proprio = np.zeros(obs_mod.PROPRIO_DIM, np.float32)
+        self._proprio = np.zeros(PROPRIO.size, np.float32)
         self._ep = _Episode()
         self._reward_state = RewardState()
 
@@ -259,20 +251,20 @@ class ClimbRouteEnv(gym.Env):
         d, idx, cfg = self.data, self.index, self.config
         self._ep.last_good_qpos[:] = d.qpos
         self._ep.last_good_qvel[:] = d.qvel
+        parts = self.action_layout.split(a)
         lo, hi = idx.hinge_range[:, 0], idx.hinge_range[:, 1]
-        targets = lo + (a[:NUM_HINGES] + 1.0) * 0.5 * (hi - lo)
-        self.grips.command(d, a[GRIP_SLICE])
+        targets = lo + (parts["hinge_targets"] + 1.0) * 0.5 * (hi - lo)
+        self.grips.command(d, parts["grips"])
         assist_force = 0.0
         if self.control == "physics":
             d.ctrl[idx.actuators] = targets
             if self.assist == "residual":
-                wrench = a[EXTRA_START : EXTRA_START + 6]
-                force = wrench[:3] * cfg.max_assist_force * self.world.body_weight
+                force = parts["assist_force"] * cfg.max_assist_force * self.world.body_weight
                 d.xfrc_applied[idx.bodies[0], :3] = force
-                d.xfrc_applied[idx.bodies[0], 3:] = wrench[3:] * cfg.max_assist_torque
+                d.xfrc_applied[idx.bodies[0], 3:] = parts["assist_torque"] * cfg.max_assist_torque
                 assist_force = float(np.linalg.norm(force)) / self.world.body_weight
         else:
-            self._set_kinematic_pose(targets, a[EXTRA_START:])
+            self._set_kinematic_pose(targets, parts["root_position"], parts["root_rot6d"])
         return assist_force, int(self._warnings[BADQACC])
 
     def finish_step(self, assist_force: float, warnings_before: int):
@@ -318,14 +310,16 @@ class ClimbRouteEnv(gym.Env):
             info,
         )
 
-    def _set_kinematic_pose(self, hinge_targets: np.ndarray, root_action: np.ndarray) -> None:
+    def _set_kinematic_pose(
+        self, hinge_targets: np.ndarray, root_position: np.ndarray, root_rot6d: np.ndarray
+    ) -> None:
         """control='kinematic': write the pose, finite-difference velocities, resolve contacts."""
         m, d, idx = self.model, self.data, self.index
         prev = d.qpos.copy()
         centre, half = self.world.climb_box
-        d.qpos[idx.root_qpos.start : idx.root_qpos.start + 3] = centre + root_action[:3] * half
+        d.qpos[idx.root_qpos.start : idx.root_qpos.start + 3] = centre + root_position * half
         d.qpos[idx.root_qpos.start + 3 : idx.root_qpos.stop] = matrix_to_quat(
-            rot6d_to_matrix(root_action[3:9].astype(np.float64))
+            rot6d_to_matrix(root_rot6d.astype(np.float64))
         )
         d.qpos[idx.hinge_qpos] = hinge_targets
         mujoco.mj_differentiatePos(m, d.qvel, self.dt, prev, d.qpos)

@@ -19,22 +19,15 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from navenv.envs.climb.layout import HOLD_COLUMNS, LIMB_COLUMNS, PROPRIO, len_cols
 from navenv.envs.grips import NO_HOLD, Grips
 from navenv.humanoid.index import HumanoidIndex
-from navenv.humanoid.names import NUM_HINGES
 
-PROPRIO_LAYOUT: dict[str, slice] = {
-    "joint_angles": slice(0, 69),
-    "joint_velocities": slice(69, 138),
-    "root_height": slice(138, 139),
-    "root_linvel": slice(139, 142),
-    "root_angvel": slice(142, 145),
-    "gravity": slice(145, 148),
-    "grips": slice(148, 152),
-}
-PROPRIO_DIM = 152
-HOLD_FEATURES = 8
-LIMB_FEATURES = 8
+PROPRIO_LAYOUT: dict[str, slice] = {name: f.slice for name, f in PROPRIO.fields.items()}
+PROPRIO_DIM = PROPRIO.size
+HOLD_FEATURES = len_cols(HOLD_COLUMNS)
+LIMB_FEATURES = len_cols(LIMB_COLUMNS)
+_P = PROPRIO_LAYOUT
 
 
 def route_dim(lookahead: int) -> int:
@@ -125,15 +118,16 @@ class RouteView:
         pts[2 * k + 4 :] = self.limb_targets(reached, foot_reached) - sites
         local = pts @ pelvis_rot
         holds, limbs = self._holds, self._limbs
-        holds[:, 0:3] = local[:k]
-        holds[:, 3:6] = local[k : 2 * k]
-        holds[:, 6] = self.all_size[ahead]
-        holds[:, 7] = ahead == self.hand_seq[-1]
-        limbs[:, 0:3] = local[2 * k : 2 * k + 4]
-        limbs[:, 3] = active
+        hc, lc = HOLD_COLUMNS, LIMB_COLUMNS
+        holds[:, hc["position"]] = local[:k]
+        holds[:, hc["normal"]] = local[k : 2 * k]
+        holds[:, hc["size"]] = self.all_size[ahead, None]
+        holds[:, hc["is_top"]] = (ahead == self.hand_seq[-1])[:, None]
+        limbs[:, lc["site"]] = local[2 * k : 2 * k + 4]
+        limbs[:, lc["gripping"]] = active[:, None]
         route_pos = self._route_pos[held]  # held == -1 reads the trailing -1 slot
-        limbs[:, 4] = np.where(route_pos >= 0, route_pos * self._norm, -1.0)
-        limbs[:, 5:8] = local[2 * k + 4 :]
+        limbs[:, lc["hold"]] = np.where(route_pos >= 0, route_pos * self._norm, -1.0)[:, None]
+        limbs[:, lc["to_target"]] = local[2 * k + 4 :]
         out = np.empty(route_dim(k), np.float32)
         out[: k * HOLD_FEATURES] = holds.reshape(-1)
         out[k * HOLD_FEATURES :] = limbs.reshape(-1)
@@ -163,11 +157,14 @@ def proprioception(
     pelvis = index.bodies[0]
     rot = data.xmat[pelvis].reshape(3, 3)
     qvel_root = data.qvel[index.root_qvel]
-    out[0:NUM_HINGES] = data.qpos[index.hinge_qpos]
-    out[69:138] = np.clip(data.qvel[index.hinge_qvel], -max_joint_speed, max_joint_speed)
-    out[138] = data.xpos[pelvis, 2]
-    out[139:142] = rot.T @ qvel_root[0:3]  # free joint linear velocity is in the world frame
-    out[142:145] = qvel_root[3:6]  # angular velocity is already in the body frame
-    out[145:148] = -rot[2, :]  # world -z expressed in the pelvis frame
-    out[148:152] = grips.held != NO_HOLD
+    out[_P["joint_angles"]] = data.qpos[index.hinge_qpos]
+    out[_P["joint_velocities"]] = np.clip(
+        data.qvel[index.hinge_qvel], -max_joint_speed, max_joint_speed
+    )
+    out[_P["root_height"]] = data.xpos[pelvis, 2]
+    # free joint linear velocity is in the world frame, its angular velocity in the body frame
+    out[_P["root_linvel"]] = rot.T @ qvel_root[0:3]
+    out[_P["root_angvel"]] = qvel_root[3:6]
+    out[_P["gravity"]] = -rot[2, :]  # world -z expressed in the pelvis frame
+    out[_P["grips"]] = grips.held != NO_HOLD
     return out
