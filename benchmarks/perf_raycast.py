@@ -33,7 +33,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: it binds
 import mujoco
 import numpy as np
 
-from navenv.render.primitives import load_jit
+from navenv.render.backends import load_jit
 from navenv.render.raycast import RayCastCamera
 
 # SMPL-like joints (m) of a climber facing +y (the wall): (parent, position, capsule radius).

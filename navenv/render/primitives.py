@@ -7,37 +7,26 @@ intersected, following MuJoCo's own ray functions; a z-buffer keeps the nearest 
 
 from __future__ import annotations
 
-import functools
-import importlib
-import importlib.util
-import warnings
-
 import mujoco
 import numpy as np
 
 _G = mujoco.mjtGeom
-_PLANE, _BOX, _QUADRIC, _CAPSULE, _CYLINDER = range(5)
-_N_KINDS = 5
-_KIND = {
-    int(_G.mjGEOM_PLANE): _PLANE,
-    int(_G.mjGEOM_BOX): _BOX,
-    int(_G.mjGEOM_SPHERE): _QUADRIC,
-    int(_G.mjGEOM_ELLIPSOID): _QUADRIC,
-    int(_G.mjGEOM_CAPSULE): _CAPSULE,
-    int(_G.mjGEOM_CYLINDER): _CYLINDER,
+PLANE, BOX, QUADRIC, CAPSULE, CYLINDER = range(5)
+N_KINDS = 5
+KIND = {
+    int(_G.mjGEOM_PLANE): PLANE,
+    int(_G.mjGEOM_BOX): BOX,
+    int(_G.mjGEOM_SPHERE): QUADRIC,
+    int(_G.mjGEOM_ELLIPSOID): QUADRIC,
+    int(_G.mjGEOM_CAPSULE): CAPSULE,
+    int(_G.mjGEOM_CYLINDER): CYLINDER,
 }
-BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy", "mujoco")
-"""How primitives are traced (mj_multiRay always takes the rays near mesh/hfield/SDF geoms):
-`numba`: the compiled tracer and shader (navenv.render.primitives_jit, shading_jit; an error
-where numba is missing); `numpy`: the numpy tracer here and `shading.Shader` (the reference);
-`auto`: numba where it imports and compiles, else numpy; `mujoco`: every ray through
-mj_multiRay."""
 # mj_multiRay's cutoff drops geoms by centre distance, which would drop a large floor plane whose
 # centre is far away although its surface is near; the cutoff is applied to hit distances instead.
-_MJ_NO_CUTOFF = 1e30
-_NEAR = 1e-6  # metres: boxes are clipped to this near plane before projection
+MJ_NO_CUTOFF = 1e30
+NEAR = 1e-6  # metres: boxes are clipped to this near plane before projection
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-_EDGES = np.array([(a, a | bit) for a in range(8) for bit in (1, 2, 4) if not a & bit])  # (12, 2)
+EDGES = np.array([(a, a | bit) for a in range(8) for bit in (1, 2, 4) if not a & bit])  # (12, 2)
 
 
 # ---------------------------------------------------------------- ray / primitive intersection
@@ -45,7 +34,7 @@ _EDGES = np.array([(a, a | bit) for a in range(8) for bit in (1, 2, 4) if not a 
 # (x, y, -1) in a geom's frame is v = x*A + y*B + C; the camera position there is LP; S is the
 # size; LO = -S - LP and HI = S - LP are a box's slab planes relative to the camera.
 _A, _B, _C, _LO, _HI, _LP, _S = (slice(3 * i, 3 * i + 3) for i in range(7))
-_ROWS = 21
+ROWS = 21
 # Each _hit_* takes its kind's table columns `tk` (rows above, one column per (pixel, geom) pair)
 # and the ray directions `v` in the geom frame, and returns the ray parameter of the nearest hit
 # at or after the camera in units of |v| (planar depth here), or inf, plus kind-specific data for
@@ -134,19 +123,19 @@ def _hit_axial(tk: np.ndarray, v: np.ndarray, capsule: bool) -> np.ndarray:
 
 
 _HIT = {
-    _PLANE: _hit_plane,
-    _BOX: _hit_box,
-    _QUADRIC: _hit_quadric,
-    _CAPSULE: lambda tk, v: (_hit_axial(tk, v, capsule=True), None),
-    _CYLINDER: lambda tk, v: (_hit_axial(tk, v, capsule=False), None),
+    PLANE: _hit_plane,
+    BOX: _hit_box,
+    QUADRIC: _hit_quadric,
+    CAPSULE: lambda tk, v: (_hit_axial(tk, v, capsule=True), None),
+    CYLINDER: lambda tk, v: (_hit_axial(tk, v, capsule=False), None),
 }
 
 
 def _local_normal(kind: int, q: np.ndarray, s: np.ndarray) -> list[np.ndarray]:
     """Outward normals (unnormalised, geom frame) at local hit points q of curved geoms."""
-    if kind == _QUADRIC:
+    if kind == QUADRIC:
         return [q[i] / (s[i] * s[i]) for i in range(3)]
-    if kind == _CAPSULE:  # away from the nearest point of the axis segment
+    if kind == CAPSULE:  # away from the nearest point of the axis segment
         return [q[0], q[1], q[2] - np.clip(q[2], -s[1], s[1])]
     side = np.hypot(q[0], q[1]) * s[1] > np.abs(q[2]) * s[0]  # cylinder: relatively nearer side
     return [
@@ -163,9 +152,9 @@ def _camera_normals(
 
     `tk`, `v`, `aux`: the kind's table columns, geom-frame rays and hit data, for all its pairs.
     """
-    if kind == _PLANE:  # the plane's z axis, Rg[:, 2]; rows of Rg are A, B, -C
+    if kind == PLANE:  # the plane's z axis, Rg[:, 2]; rows of Rg are A, B, -C
         return np.stack([tk[2, j], tk[5, j], -tk[8, j]])
-    if kind == _BOX:  # +-Rg[:, k] for face axis k, facing against the ray on entry
+    if kind == BOX:  # +-Rg[:, k] for face axis k, facing against the ray on entry
         assert aux is not None
         n = tk.shape[1]
         flat = aux[0][j] * n + j  # index of (axis k, pair j) in a flattened (3, n) row block
@@ -184,7 +173,7 @@ def _camera_normals(
     return out
 
 
-def _geom_visible(model: mujoco.MjModel) -> np.ndarray:
+def geom_visible(model: mujoco.MjModel) -> np.ndarray:
     """(ngeom,) bool: alpha > 0, of the material where the geom has one (as mj_ray decides)."""
     alpha = model.geom_rgba[:, 3].copy()
     if model.nmat:
@@ -193,7 +182,7 @@ def _geom_visible(model: mujoco.MjModel) -> np.ndarray:
     return alpha > 0.0
 
 
-def _box_corners(xpos: np.ndarray, xmat: np.ndarray, aabb: np.ndarray) -> np.ndarray:
+def box_corners(xpos: np.ndarray, xmat: np.ndarray, aabb: np.ndarray) -> np.ndarray:
     """(3, 8, G) world corners of boxes given in geom frames (`aabb`: centre, half-size)."""
     xmat = xmat.reshape(-1, 3, 3)
     centre = xpos + np.einsum("gij,gj->gi", xmat, aabb[:, :3])
@@ -201,7 +190,7 @@ def _box_corners(xpos: np.ndarray, xmat: np.ndarray, aabb: np.ndarray) -> np.nda
     return centre.T[:, None, :] + np.tensordot(_CORNERS, axes, axes=([1], [1])).transpose(1, 0, 2)
 
 
-class _Projector:
+class Projector:
     """Pixel rectangles covered by boxes, for one camera's intrinsics."""
 
     def __init__(self, width: int, height: int, focal_px: float) -> None:
@@ -214,7 +203,7 @@ class _Projector:
         can hit one of the boxes with (3, 8, G) world `corners`, for camera `pos`, `mat`."""
         g = corners.shape[2]
         q = (mat.T @ (corners.reshape(3, -1) - pos[:, None])).reshape(3, 8, g)  # camera frame
-        front = -q[2] > _NEAR
+        front = -q[2] > NEAR
         n_front = front.sum(axis=0)
         x0, x1, y0, y1 = self._bounds(q, front)
         # A box crossing the near plane: clipped to it the box stays convex, with the corners in
@@ -222,11 +211,11 @@ class _Projector:
         cut = np.flatnonzero((n_front > 0) & (n_front < 8))
         if cut.size:
             qc = q[:, :, cut]
-            z = -qc[2] - _NEAR
-            za, zb = z[_EDGES[:, 0]], z[_EDGES[:, 1]]
+            z = -qc[2] - NEAR
+            za, zb = z[EDGES[:, 0]], z[EDGES[:, 1]]
             cross = za * zb < 0.0
             alpha = np.where(cross, za / np.where(cross, za - zb, 1.0), 0.0)
-            qa, qb = qc[:, _EDGES[:, 0]], qc[:, _EDGES[:, 1]]
+            qa, qb = qc[:, EDGES[:, 0]], qc[:, EDGES[:, 1]]
             pts = np.concatenate([qc, qa + alpha * (qb - qa)], axis=1)
             ok = np.concatenate([front[:, cut], cross], axis=0)
             x0[cut], x1[cut], y0[cut], y1[cut] = self._bounds(pts, ok)
@@ -239,7 +228,7 @@ class _Projector:
 
     def _bounds(self, q: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, ...]:
         """Float pixel-centre index bounds of the projections of the `ok` points (3, K, G)."""
-        depth = np.where(ok, np.maximum(-q[2], _NEAR), 1.0)
+        depth = np.where(ok, np.maximum(-q[2], NEAR), 1.0)
         col = self.f * q[0] / depth + (0.5 * self.w - 0.5)
         row = (0.5 * self.h - 0.5) - self.f * q[1] / depth
         return (
@@ -250,22 +239,22 @@ class _Projector:
         )
 
 
-class _AnalyticTracer:
+class AnalyticTracer:
     """Nearest hits among a fixed set of primitive geoms, for every pixel of one camera."""
 
     def __init__(
         self,
         model: mujoco.MjModel,
         geom_ids: np.ndarray,
-        projector: _Projector,
+        projector: Projector,
         ray_x: np.ndarray,
         ray_y: np.ndarray,
     ) -> None:
-        kind = np.array([_KIND[int(t)] for t in model.geom_type[geom_ids]], dtype=np.int64)
+        kind = np.array([KIND[int(t)] for t in model.geom_type[geom_ids]], dtype=np.int64)
         order = np.argsort(kind, kind="stable")  # pairs come out grouped by kind
         self.gid = geom_ids[order]
-        self.kind_start = np.searchsorted(kind[order], np.arange(_N_KINDS + 1))
-        self.is_plane = kind[order] == _PLANE
+        self.kind_start = np.searchsorted(kind[order], np.arange(N_KINDS + 1))
+        self.is_plane = kind[order] == PLANE
         size = model.geom_size[self.gid].copy()
         sphere = model.geom_type[self.gid] == _G.mjGEOM_SPHERE
         size[sphere] = size[sphere, :1]  # a sphere is an ellipsoid with equal radii
@@ -281,7 +270,7 @@ class _AnalyticTracer:
         self.x, self.y = ray_x, ray_y
         self.zbuf = np.empty(ray_x.shape[0])
         self.win = np.zeros(ray_x.shape[0], np.int64)
-        self.table = np.empty((_ROWS, self.gid.size))
+        self.table = np.empty((ROWS, self.gid.size))
         self.table[_S] = size.T
         # World corners of each geom's box: static geoms' are recomputed only if they moved.
         self.corners = np.zeros((3, 8, self.gid.size))
@@ -347,11 +336,11 @@ class _AnalyticTracer:
         bounds = np.searchsorted(pg, self.kind_start)
         kinds = []
         with np.errstate(divide="ignore", invalid="ignore"):
-            for kind in range(_N_KINDS):
+            for kind in range(N_KINDS):
                 lo, hi = bounds[kind], bounds[kind + 1]
                 if lo == hi:
                     continue
-                rows = tab[:15] if kind == _BOX else tab  # boxes need no lp or size
+                rows = tab[:15] if kind == BOX else tab  # boxes need no lp or size
                 tk = np.take(rows, pg[lo:hi], axis=1)
                 v = px[lo:hi] * tk[_A] + py[lo:hi] * tk[_B] + tk[_C]  # (3, n) rays, geom frame
                 t[lo:hi], aux = _HIT[kind](tk, v)
@@ -380,42 +369,10 @@ class _AnalyticTracer:
         """Refresh world box corners: moving geoms every frame, static ones when they changed."""
         if self.moving.size:
             m = self.moving
-            self.corners[:, :, m] = _box_corners(xpos[m], xmat[m], self.aabb[m])
+            self.corners[:, :, m] = box_corners(xpos[m], xmat[m], self.aabb[m])
         if self.static.size:
             s = self.static
             pose = np.concatenate([xpos[s], xmat[s]], axis=1)
             if not np.array_equal(pose, self._static_pose):
-                self.corners[:, :, s] = _box_corners(xpos[s], xmat[s], self.aabb[s])
+                self.corners[:, :, s] = box_corners(xpos[s], xmat[s], self.aabb[s])
                 self._static_pose = pose
-
-
-def numba_installed() -> bool:
-    """Whether numba can be imported (checked without importing it)."""
-    return importlib.util.find_spec("numba") is not None
-
-
-@functools.cache
-def load_jit() -> tuple[tuple[type, type] | None, str]:
-    """((compiled tracer class, compiled shader class), "") once numba imports and warm-up frames
-    ran correctly, else (None, why).
-
-    Runs once per process: the first call imports numba and compiles the kernels (seconds), or
-    loads them from numba's on-disk cache (cache=True: well under a second); later calls are free.
-    A numba that is installed but fails warns once, as `auto` then falls back to numpy.
-    """
-    if not numba_installed():
-        return None, "numba is not installed (pip install numba)"
-    try:
-        tracer = importlib.import_module("navenv.render.primitives_jit")
-        shader = importlib.import_module("navenv.render.shading_jit")
-        tracer.warm_up()
-        shader.warm_up()
-    except Exception as exc:  # any numba failure means: use the numpy code
-        why = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        warnings.warn(
-            f"navenv.render: the numba backend failed to compile ({why}); using numpy instead",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None, why
-    return (tracer._JitTracer, shader._JitShader), ""

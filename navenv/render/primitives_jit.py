@@ -1,6 +1,6 @@
 """Compiled (numba) twin of the analytic primitive tracer in navenv.render.primitives.
 
-`_JitTracer.trace` fills the same buffers as `_AnalyticTracer.trace` (its numpy reference and
+`JitTracer.trace` fills the same buffers as `AnalyticTracer.trace` (its numpy reference and
 fallback), with the same conventions, in one compiled call per frame instead of ~200 numpy calls:
 
 1. per geom, in the numpy tracer's kind-sorted order: the camera ray's frame in the geom (table
@@ -33,16 +33,16 @@ import numba
 import numpy as np
 
 from navenv.render.primitives import (
-    _BOX,
-    _CAPSULE,
-    _CYLINDER,
-    _EDGES,
-    _N_KINDS,
-    _NEAR,
-    _PLANE,
-    _QUADRIC,
-    _ROWS,
-    _AnalyticTracer,
+    BOX,
+    CAPSULE,
+    CYLINDER,
+    EDGES,
+    N_KINDS,
+    NEAR,
+    PLANE,
+    QUADRIC,
+    ROWS,
+    AnalyticTracer,
 )
 
 _OPTS = {"cache": True, "fastmath": False, "error_model": "numpy"}
@@ -50,8 +50,8 @@ _INLINE = {**_OPTS, "inline": "always"}
 # first index of each 3-row block of a table row (see primitives.py)
 _A, _B, _C, _LO, _HI, _LP, _S = (3 * i for i in range(7))
 _INF = math.inf
-_EDGE_A = np.ascontiguousarray(_EDGES[:, 0])  # corner index: 4 * (x > 0) + 2 * (y > 0) + (z > 0)
-_EDGE_B = np.ascontiguousarray(_EDGES[:, 1])
+_EDGE_A = np.ascontiguousarray(EDGES[:, 0])  # corner index: 4 * (x > 0) + 2 * (y > 0) + (z > 0)
+_EDGE_B = np.ascontiguousarray(EDGES[:, 1])
 
 
 # ---------------------------------------------------------------- ray / primitive intersection
@@ -185,9 +185,9 @@ def _camera_normal(
     kind: int, r: np.ndarray, vx: float, vy: float, vz: float, t: float
 ) -> tuple[float, float, float]:
     """Unit camera-frame normal at the hit `t` of ray v (geom frame); rows of Rg are A, B, -C."""
-    if kind == _PLANE:  # the plane's z axis
+    if kind == PLANE:  # the plane's z axis
         return r[_A + 2], r[_B + 2], -r[_C + 2]
-    if kind == _BOX:  # +-Rg[:, k] for face axis k, facing against the ray on entry
+    if kind == BOX:  # +-Rg[:, k] for face axis k, facing against the ray on entry
         lo0, lo1, lo2, hi0, hi1, hi2 = (
             r[_LO],
             r[_LO + 1],
@@ -203,9 +203,9 @@ def _camera_normal(
         return sign * r[_A + k], sign * r[_B + k], -sign * r[_C + k]
     q0, q1, q2 = r[_LP] + t * vx, r[_LP + 1] + t * vy, r[_LP + 2] + t * vz
     s0, s1, s2 = r[_S], r[_S + 1], r[_S + 2]
-    if kind == _QUADRIC:
+    if kind == QUADRIC:
         n0, n1, n2 = q0 / (s0 * s0), q1 / (s1 * s1), q2 / (s2 * s2)
-    elif kind == _CAPSULE:  # away from the nearest point of the axis segment
+    elif kind == CAPSULE:  # away from the nearest point of the axis segment
         n0, n1, n2 = q0, q1, q2 - min(max(q2, -s1), s1)
     elif math.hypot(q0, q1) * s1 > abs(q2) * s0:  # cylinder, relatively nearer its side
         n0, n1, n2 = q0, q1, 0.0
@@ -245,18 +245,18 @@ def _scan(
     u0, u1, u2 = l0 / s0, l1 / s1, l2 / s2
     cq = u0 * u0 + u1 * u1 + u2 * u2 - 1.0
     r2 = s0 * s0
-    capsule = kind == _CAPSULE
+    capsule = kind == CAPSULE
     for row in range(y0, y1 + 1):
         for p in range(row * width + x0, row * width + x1 + 1):
             px, py = ray_x[p], ray_y[p]
             vx = px * a0 + py * b0 + c0
             vy = px * a1 + py * b1 + c1
             vz = px * a2 + py * b2 + c2
-            if kind == _PLANE:
+            if kind == PLANE:
                 t = _hit_plane(l0, l1, l2, s0, s1, vx, vy, vz)
-            elif kind == _BOX:
+            elif kind == BOX:
                 t = _hit_box(lo0, lo1, lo2, hi0, hi1, hi2, vx, vy, vz)[0]
-            elif kind == _QUADRIC:
+            elif kind == QUADRIC:
                 t = _hit_quadric(u0, u1, u2, cq, vx * is0, vy * is1, vz * is2)
             else:
                 t = _hit_axial(l0, l1, l2, r2, s1, vx, vy, vz, capsule)
@@ -311,7 +311,7 @@ def _extend(
     bounds: np.ndarray, x: float, y: float, z: float, width: int, height: int, f: float
 ) -> None:
     """Grow float pixel-centre bounds (col min, col max, row min, row max) by one point."""
-    depth = max(-z, _NEAR)
+    depth = max(-z, NEAR)
     col = f * x / depth + (0.5 * width - 0.5)
     row = (0.5 * height - 0.5) - f * y / depth
     bounds[0] = min(bounds[0], col)
@@ -325,12 +325,12 @@ def _rect(
     q: np.ndarray, width: int, height: int, f: float, bounds: np.ndarray
 ) -> tuple[int, int, int, int]:
     """(x0, x1, y0, y1): inclusive pixel ranges of the box with camera-frame corners q (3, 8)
-    whose rays can hit it, as primitives._Projector.rects; x0 > x1 when no pixel can."""
+    whose rays can hit it, as primitives.Projector.rects; x0 > x1 when no pixel can."""
     bounds[0] = bounds[2] = _INF
     bounds[1] = bounds[3] = -_INF
     n_front = 0
     for k in range(8):
-        if -q[2, k] > _NEAR:
+        if -q[2, k] > NEAR:
             n_front += 1
             _extend(bounds, q[0, k], q[1, k], q[2, k], width, height, f)
     if n_front == 0:
@@ -338,7 +338,7 @@ def _rect(
     if n_front < 8:  # clipped to the near plane: the edges' crossings are vertices too
         for e in range(_EDGE_A.size):
             a, b = _EDGE_A[e], _EDGE_B[e]
-            za, zb = -q[2, a] - _NEAR, -q[2, b] - _NEAR
+            za, zb = -q[2, a] - NEAR, -q[2, b] - NEAR
             if za * zb < 0.0:
                 alpha = za / (za - zb)
                 _extend(
@@ -380,14 +380,14 @@ def _trace_kernel(
     ray_y: np.ndarray,
     cutoff: float,  # ray distance (m)
     planar_cutoff: np.ndarray,  # (N,) the cutoff as planar depth
-    tab: np.ndarray,  # (G, _ROWS) table, size rows set; the rest is filled here
+    tab: np.ndarray,  # (G, ROWS) table, size rows set; the rest is filled here
     zbuf: np.ndarray,  # (N,) scratch
     win: np.ndarray,  # (N,) int64 scratch
     out_gid: np.ndarray,  # (N,) int32
     out_t: np.ndarray,  # (N,) float64 planar depth
     out_n: np.ndarray,  # (3, N) float32 camera-frame normals
 ) -> None:
-    """Nearest visible primitive per pixel: `_AnalyticTracer.trace` compiled (see the module)."""
+    """Nearest visible primitive per pixel: `AnalyticTracer.trace` compiled (see the module)."""
     out_gid[:] = -1
     zbuf[:] = _INF
     q = np.empty((3, 8))
@@ -398,7 +398,7 @@ def _trace_kernel(
             continue
         r = tab[i]
         _fill_row(r, geom_xpos[g], geom_xmat[g], pose)
-        if kinds[i] == _PLANE:  # the camera must be above a plane, within the cutoff
+        if kinds[i] == PLANE:  # the camera must be above a plane, within the cutoff
             if r[_LP + 2] < 0.0 or r[_LP + 2] > cutoff:
                 continue
         else:
@@ -425,18 +425,18 @@ def _trace_kernel(
         out_t[p] = t
 
 
-class _JitTracer:
-    """`_AnalyticTracer`'s compiled twin: built from one, with the same `trace` signature."""
+class JitTracer:
+    """`AnalyticTracer`'s compiled twin: built from one, with the same `trace` signature."""
 
-    def __init__(self, ref: _AnalyticTracer) -> None:
+    def __init__(self, ref: AnalyticTracer) -> None:
         self.gid = ref.gid.astype(np.int64)
-        self.kinds = np.repeat(np.arange(_N_KINDS, dtype=np.int64), np.diff(ref.kind_start))
+        self.kinds = np.repeat(np.arange(N_KINDS, dtype=np.int64), np.diff(ref.kind_start))
         self.aabb = np.ascontiguousarray(ref.aabb, dtype=np.float64)
         self.rbound = np.ascontiguousarray(ref.rbound, dtype=np.float64)
         self.width, self.height, self.focal_px = int(ref.proj.w), int(ref.proj.h), ref.proj.f
         self.x = np.ascontiguousarray(ref.x, dtype=np.float64)
         self.y = np.ascontiguousarray(ref.y, dtype=np.float64)
-        self.table = np.zeros((self.gid.size, _ROWS))
+        self.table = np.zeros((self.gid.size, ROWS))
         self.table[:, _S : _S + 3] = ref.table[_S : _S + 3].T
         self.zbuf = np.empty(self.x.size)
         self.win = np.zeros(self.x.size, np.int64)
@@ -471,7 +471,7 @@ def warm_up() -> None:
     centre 2 m away, so planar depth 1.5 m, normal +z) in front of a box, capsule, cylinder and a
     floor plane, which exercise every other kind's code.
     """
-    kinds = np.array([_PLANE, _BOX, _QUADRIC, _CAPSULE, _CYLINDER], np.int64)
+    kinds = np.array([PLANE, BOX, QUADRIC, CAPSULE, CYLINDER], np.int64)
     centre_z = np.array([-10.0, -4.0, -2.0, -6.0, -8.0])
     xpos = np.zeros((5, 3))
     xpos[:, 2] = centre_z
@@ -480,8 +480,8 @@ def warm_up() -> None:
         [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.5, 0.5, 0.5], [0.3, 0.5, 0], [0.3, 0.5, 0]]
     )
     aabb = np.hstack([np.zeros((5, 3)), np.full((5, 3), 1.0)])
-    aabb[0, 3:] = [1e6, 1e6, 0.0]  # an infinite plane's box, as _AnalyticTracer makes it
-    table = np.zeros((5, _ROWS))
+    aabb[0, 3:] = [1e6, 1e6, 0.0]  # an infinite plane's box, as AnalyticTracer makes it
+    table = np.zeros((5, ROWS))
     table[:, _S : _S + 3] = size
     pose = np.concatenate([np.zeros(3), np.eye(3).reshape(9)])
     one = np.zeros(1)

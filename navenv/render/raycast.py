@@ -27,16 +27,14 @@ from dataclasses import replace
 import mujoco
 import numpy as np
 
+from navenv.render.backends import BACKENDS, load_jit, numba_installed
 from navenv.render.primitives import (
-    _KIND,
-    _MJ_NO_CUTOFF,
-    BACKENDS,
-    _AnalyticTracer,
-    _box_corners,
-    _geom_visible,
-    _Projector,
-    load_jit,
-    numba_installed,
+    KIND,
+    MJ_NO_CUTOFF,
+    AnalyticTracer,
+    Projector,
+    box_corners,
+    geom_visible,
 )
 from navenv.render.shading import RenderError, Shader, ShadingConfig
 
@@ -163,11 +161,11 @@ class RayCastCamera:
         static = model.geom_bodyid != self.bodyexclude
         if self.geomgroup is not None:
             static &= self.geomgroup[np.clip(model.geom_group, 0, mujoco.mjNGROUP - 1)]
-        primitive = np.isin(model.geom_type, list(_KIND))
-        projector = _Projector(self.width, self.height, self.focal_px)
+        primitive = np.isin(model.geom_type, list(KIND))
+        projector = Projector(self.width, self.height, self.focal_px)
         self._complex = np.flatnonzero(static & ~primitive)  # mesh, hfield, sdf: mj_multiRay
         self._projector = projector
-        self._tracer = _AnalyticTracer(
+        self._tracer = AnalyticTracer(
             model, np.flatnonzero(static & primitive), projector, self._x, self._y
         )
         self._gid = np.full(npix, -1, np.int32)
@@ -278,7 +276,7 @@ class RayCastCamera:
 
     def _trace(self, data: mujoco.MjData, pos: np.ndarray, mat: np.ndarray) -> None:
         """Fill the per-pixel geom id, planar depth and camera-frame normal buffers."""
-        visible = _geom_visible(self.model)
+        visible = geom_visible(self.model)
         if self.active_backend == "mujoco":
             self._mj_trace(data, pos, mat, np.arange(self._gid.size))
             return
@@ -308,7 +306,7 @@ class RayCastCamera:
         near = np.linalg.norm(data.geom_xpos[ids] - pos, axis=1)
         near = near <= self.cutoff + self.model.geom_rbound[ids]
         xmat = data.geom_xmat[ids].reshape(-1, 3, 3)
-        corners = _box_corners(data.geom_xpos[ids], xmat, self.model.geom_aabb[ids])
+        corners = box_corners(data.geom_xpos[ids], xmat, self.model.geom_aabb[ids])
         x0, x1, y0, y1, empty = self._projector.rects(corners, pos, mat)
         mask = self._ray_mask
         mask.fill(False)
@@ -324,7 +322,7 @@ class RayCastCamera:
         gid, dist, nrm = self._mj_gid[:n], self._mj_dist[:n], self._mj_n[: 3 * n]
         mujoco.mj_multiRay(
             self.model, data, np.ascontiguousarray(pos, np.float64), vec, self._mj_group, 1,
-            self.bodyexclude, gid, dist, nrm, n, _MJ_NO_CUTOFF,
+            self.bodyexclude, gid, dist, nrm, n, MJ_NO_CUTOFF,
         )  # fmt: skip
         miss = (gid < 0) | (dist > self._planar_cutoff[rays])
         self._gid[rays] = np.where(miss, -1, gid)

@@ -95,7 +95,7 @@ def _shade_kernel(
         out[p, 2] = np.uint8(min(b + _HALF, _F255))
 
 
-class _JitShader:
+class JitShader:
     """`Shader`'s compiled twin: built from one (its config and buffers), same `shade` call."""
 
     def __init__(self, ref: Shader) -> None:
@@ -151,7 +151,7 @@ def warm_up() -> None:
     want = ref.shade(
         data, np.zeros(3), np.eye(3), ids, depth, normal, 5.0, np.empty((2, 3), np.uint8)
     )
-    got = _JitShader(ref).shade(
+    got = JitShader(ref).shade(
         data, np.zeros(3), np.eye(3), ids, depth, normal, 5.0, np.empty((2, 3), np.uint8)
     )
     if not np.array_equal(got, want):
