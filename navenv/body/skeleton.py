@@ -97,7 +97,7 @@ def _rest_joints_mean() -> np.ndarray:
     return joints
 
 
-def _offsets_from_joints(joints: np.ndarray) -> np.ndarray:
+def offsets_from_joints(joints: np.ndarray) -> np.ndarray:
     """(..., 24, 3) offsets: joint 0 absolute, others relative to their parent."""
     offsets = joints.copy()
     for i in range(1, NUM_JOINTS):
@@ -107,7 +107,7 @@ def _offsets_from_joints(joints: np.ndarray) -> np.ndarray:
 
 def _builtin_basis() -> tuple[np.ndarray, np.ndarray]:
     """Mean offsets (24, 3) and the linear shape basis (10, 24, 3) of the builtin skeleton."""
-    mean = _offsets_from_joints(_rest_joints_mean())
+    mean = offsets_from_joints(_rest_joints_mean())
     basis = np.zeros((NUM_BETAS, NUM_JOINTS, 3))
     for k, (_, rate, segments) in enumerate(BUILTIN_BETA_MEANING):
         if segments == ("*",):
@@ -166,9 +166,17 @@ class Skeleton:
     @classmethod
     def from_smplx(cls, model_path=None, gender: str = "neutral", betas=None) -> Skeleton:
         """Skeleton (and rest mesh) from user-supplied SMPL/SMPL-H/SMPL-X files via smplx."""
-        from navenv.body.smpl_files import skeleton_from_smplx
+        from navenv.body.smpl_files import load_smplx_body
 
-        return skeleton_from_smplx(model_path, gender=gender, betas=betas)
+        body = load_smplx_body(model_path, gender=gender, betas=betas)
+        return cls(
+            offsets=offsets_from_joints(body.joints),
+            betas=body.betas,
+            source=body.source,
+            vertices=body.vertices,
+            faces=body.faces,
+            skin_weights=body.skin_weights,
+        )
 
     @property
     def rest_joints(self) -> np.ndarray:

@@ -18,13 +18,13 @@ import io
 import os
 import pickle
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from navenv.body.joints import NUM_JOINTS, SMPL_PARENTS
 from navenv.body.rotations import rotation_x
-from navenv.body.skeleton import Skeleton, _offsets_from_joints
 
 SMPL_DIR_ENV = "NAVENV_SMPL_DIR"
 # SMPL canonical frame (y up, facing +z) -> navenv body frame (z up, facing -y)
@@ -245,8 +245,21 @@ def _build(smplx, Struct, path: Path, data: dict, gender: str, num_betas: int, k
     )
 
 
-def skeleton_from_smplx(model_path=None, gender: str = "neutral", betas=None) -> Skeleton:
-    """Skeleton with the rest joints and rest mesh of an SMPL-family model for the given betas."""
+@dataclass(frozen=True, eq=False)
+class SMPLBody:
+    """One SMPL-family body at given betas, in navenv's frame (metres, z up)."""
+
+    joints: np.ndarray  # (24, 3) rest joint positions
+    betas: np.ndarray  # (10,)
+    source: str  # "<kind>:<path>"
+    vertices: np.ndarray  # (V, 3) rest mesh
+    faces: np.ndarray  # (F, 3) int
+    skin_weights: np.ndarray  # (V, 24)
+
+
+def load_smplx_body(model_path=None, gender: str = "neutral", betas=None) -> SMPLBody:
+    """Rest joints and rest mesh of an SMPL-family model for the given betas (through smplx);
+    `navenv.body.Skeleton.from_smplx` makes the Skeleton from them."""
     import torch
 
     path = resolve_model_path(model_path, gender)
@@ -265,8 +278,8 @@ def skeleton_from_smplx(model_path=None, gender: str = "neutral", betas=None) ->
     idx = [hand_map.get(i, i) for i in range(NUM_JOINTS)]
     joints = joints_all[idx] @ SMPL_TO_NAVENV.T
     weights = np.asarray(data["weights"], dtype=np.float64)
-    return Skeleton(
-        offsets=_offsets_from_joints(joints),
+    return SMPLBody(
+        joints=joints,
         betas=np.pad(b[:10], (0, max(0, 10 - b[:10].shape[0]))),
         source=f"{kind}:{path}",
         vertices=verts @ SMPL_TO_NAVENV.T,
