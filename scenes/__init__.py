@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from scenes import splits
-from scenes.builtin import list_builtin
 from scenes.errors import SceneError
-from scenes.io import dumps, load, loads, save
+from scenes.io import dumps, load, loads, resolve, save
 from scenes.room import generate_room
 from scenes.route_setter import ClimberDims, place_holds, set_routes
+from scenes.shipped import list_builtin
 from scenes.types import (
     HOLD_KINDS,
     LIMBS,
@@ -57,6 +57,7 @@ __all__ = [
     "load",
     "loads",
     "place_holds",
+    "resolve",
     "save",
     "set_routes",
     "splits",

@@ -10,6 +10,9 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from scenes import splits
+from scenes.io import save
+from scenes.shipped import assets_dir, list_builtin
 from scenes.types import Scene
 
 # id -> (split name, index in that split). wall_vertical_01 is the climbing env's default scene.
@@ -20,23 +23,8 @@ BUILTIN_SPECS: dict[str, tuple[str, int]] = {
 }
 
 
-def assets_dir() -> Path:
-    """The directory holding the shipped scenes."""
-    return Path(__file__).with_name("assets")
-
-
-def list_builtin() -> list[str]:
-    """Ids of the shipped scenes, sorted (each loads with `scenes.load(id)`)."""
-    root = assets_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "scene.json").is_file())
-
-
 def build_builtin(scene_id: str) -> Scene:
     """Generate the builtin scene `scene_id` from its split spec (what the shipped file holds)."""
-    from scenes import splits
-
     if scene_id not in BUILTIN_SPECS:
         raise KeyError(f"unknown builtin scene {scene_id!r}; known: {sorted(BUILTIN_SPECS)}")
     split, index = BUILTIN_SPECS[scene_id]
@@ -45,7 +33,8 @@ def build_builtin(scene_id: str) -> Scene:
 
 def regenerate(dest: str | os.PathLike | None = None) -> list[Path]:
     """Rebuild every builtin scene into `dest` (default: the package's assets); returns the files."""
-    from scenes.io import save
-
     root = Path(dest) if dest is not None else assets_dir()
     return [save(build_builtin(sid), root / sid) for sid in sorted(BUILTIN_SPECS)]
+
+
+__all__ = ["BUILTIN_SPECS", "assets_dir", "build_builtin", "list_builtin", "regenerate"]

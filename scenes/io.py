@@ -23,10 +23,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from scenes import validate
+from scenes import splits, validate
 from scenes.atomic import write_atomic
 from scenes.codec import dumps, scene_from_dict, scene_to_dict
 from scenes.errors import SceneError, format_path, schema_error_to_scene_error
+from scenes.shipped import assets_dir, list_builtin
 from scenes.types import SCENE_FORMAT_VERSION, Scene
 
 __all__ = [
@@ -209,13 +210,13 @@ def _resolve(path_or_id: str | os.PathLike) -> Path:
     """A scene id or path -> the JSON file to read."""
     path = Path(path_or_id)
     if not path.exists():
-        from scenes import builtin
-
-        ids = builtin.list_builtin()
+        ids = list_builtin()
         if isinstance(path_or_id, str) and path_or_id in ids:
-            return builtin.assets_dir() / path_or_id / SCENE_FILE
+            return assets_dir() / path_or_id / SCENE_FILE
         raise SceneError(
-            f"no such file, directory or builtin scene id (builtin ids: {', '.join(ids)})",
+            "no such file, directory, builtin scene id or split scene name "
+            f"(builtin ids: {', '.join(ids)}; split scenes are '<split>/<index>', e.g. 'train/000', "
+            f"with splits {', '.join(splits.names())})",
             file=str(path_or_id),
         )
     if path.is_dir():
@@ -226,13 +227,36 @@ def _resolve(path_or_id: str | os.PathLike) -> Path:
 
 
 def load(path_or_id: str | os.PathLike) -> Scene:
-    """Load a scene from a builtin id (see `list_builtin`), a scene directory, or a .json file."""
+    """Load a scene from a builtin id (see `list_builtin`), a split scene name
+    (``"train/000"``, built from its spec), a scene directory, or a .json file."""
+    if isinstance(path_or_id, str) and not Path(path_or_id).exists():
+        split = path_or_id.partition("/")[0]
+        if "/" in path_or_id and split in splits.names():
+            try:
+                return splits.spec(path_or_id).build()
+            except KeyError as e:
+                raise SceneError(e.args[0], file=path_or_id) from None
     path = _resolve(path_or_id)
     try:
         data = path.read_bytes()
     except OSError as e:
         raise SceneError(f"cannot read file: {e.strerror or e}", file=str(path)) from None
     return loads(data, source=str(path), root=path.parent)
+
+
+def resolve(scene) -> Scene:
+    """A Scene from what a user may pass: a Scene, a `splits.SceneSpec`, a builtin id, a split
+    scene name (``"train/000"``) or a path."""
+    if isinstance(scene, Scene):
+        return scene
+    if isinstance(scene, splits.SceneSpec):
+        return scene.build()
+    if isinstance(scene, str | os.PathLike):
+        return load(scene)
+    raise TypeError(
+        f"scene: expected a scenes.Scene, a scenes.splits.SceneSpec, a builtin id, a split scene "
+        f"name ('train/000') or a path, got {type(scene).__name__}"
+    )
 
 
 def save(scene: Scene, path: str | os.PathLike) -> Path:

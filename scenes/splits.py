@@ -101,9 +101,26 @@ def get(name: str) -> list[SceneSpec]:
     return [replace(s, params=copy.deepcopy(s.params)) for s in _build(name)]
 
 
+def spec(name: str) -> SceneSpec:
+    """The spec of one split scene by its name, ``"<split>/<index>"`` (``"train/000"``, ``"train/0"``)."""
+    split, sep, index = str(name).partition("/")
+    if not sep or split not in _SPLITS:
+        raise KeyError(
+            f"{name!r} is no split scene name: expected '<split>/<index>' with a split of "
+            f"{', '.join(_SPLITS)}"
+        )
+    specs = _build(split)
+    if not index.isdigit() or int(index) >= len(specs):
+        raise KeyError(
+            f"{name!r}: split {split!r} has scenes {split}/000 .. {split}/{len(specs) - 1:03d}"
+        )
+    s = specs[int(index)]
+    return replace(s, params=copy.deepcopy(s.params))
+
+
 def content_hash(scene: Scene) -> str:
     """SHA-256 of a scene's content (geometry, holds, routes, regions, ...), ignoring name/metadata."""
-    from scenes.io import dumps
+    from scenes.codec import dumps
     from scenes.types import Metadata
 
     return hashlib.sha256(dumps(replace(scene, name="_", metadata=Metadata())).encode()).hexdigest()

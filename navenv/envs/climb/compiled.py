@@ -6,7 +6,6 @@ draw scenes from a split at every reset keep one `CompiledWorld` per scene and o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,18 +24,11 @@ DEFAULT_SCENE = "wall_vertical_01"
 
 
 def resolve_scene(scene) -> Scene:
-    """A Scene from a Scene, a builtin id, a path, or None (the default training wall)."""
-    if isinstance(scene, Scene):
-        return scene
+    """A Scene from a Scene, a split's SceneSpec, a builtin id, a split scene name
+    ("train/000"), a path, or None (the default training wall); see `scenes.resolve`."""
     import scenes
 
-    if scene is None:
-        return scenes.load(DEFAULT_SCENE)
-    if isinstance(scene, str | os.PathLike):
-        return scenes.load(scene)
-    raise TypeError(
-        f"scene: expected a scenes.Scene, a builtin id or a path, got {type(scene).__name__}"
-    )
+    return scenes.resolve(DEFAULT_SCENE if scene is None else scene)
 
 
 @dataclass(eq=False)
