@@ -1,4 +1,5 @@
-"""ClimbRoute for many environments in one process: physics on mujoco.batch threads.
+"""ClimbRoute for many environments in one process: physics on mujoco.batch threads
+(navenv.envs.vector.BatchPhysics).
 
 Gymnasium's async vector env runs each env in a process and steps them in lockstep over pipes;
 here the envs live in one process, each keeps its own MjModel (grip anchors differ per env) and
@@ -22,12 +23,9 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
-from mujoco import batch as mjbatch
 
 from navenv.envs.climb.env import ClimbRouteEnv
-
-# MjData fields that make up a simulation's state between our logic and the batch's physics
-_STATE = ("qpos", "qvel", "act", "ctrl", "qacc_warmstart", "xfrc_applied", "eq_active", "time")
+from navenv.envs.vector import BatchPhysics
 
 
 class ClimbRouteBatchEnv(VectorEnv):
@@ -60,9 +58,7 @@ class ClimbRouteBatchEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.render_mode = first.render_mode
         self.spec = None
-        self._batch = mjbatch.Batch(first.model, nsim=num_envs, nthread=nthread, persistent=True)
-        self._batch.set_models([e.model for e in self.envs])
-        self._bound = {name: self._batch.bind(name) for name in _STATE}
+        self._physics = BatchPhysics([e.model for e in self.envs], nthread=nthread)
         self._needs_reset = np.zeros(num_envs, bool)
         self._steps = np.zeros(num_envs, int)
         self._obs = create_empty_array(self.single_observation_space, num_envs)
@@ -92,16 +88,10 @@ class ClimbRouteBatchEnv(VectorEnv):
             else:
                 pending.append((i, *env.apply_action(actions[i])))
         ids = np.array([p[0] for p in pending], dtype=np.int32)
-        if len(ids):
-            for name, arr in self._bound.items():
-                for i in ids:
-                    arr[i] = getattr(self.envs[i].data, name)
-            self._batch.step(ids, nstep=self.envs[0].config.frame_skip)
-            for i, assist, warnings_before in pending:
-                env = self.envs[i]
-                self._batch.get_data(int(i), env.data)
-                results[i] = env.finish_step(assist, warnings_before)
-                self._steps[i] += 1
+        self._physics.step(ids, [e.data for e in self.envs], self.envs[0].config.frame_skip)
+        for i, assist, warnings_before in pending:
+            results[i] = self.envs[i].finish_step(assist, warnings_before)
+            self._steps[i] += 1
         obs, rewards, term, trunc, infos = zip(*results)
         trunc = np.array(trunc, bool)
         if self.max_episode_steps is not None:
