@@ -15,15 +15,21 @@ import gymnasium as gym
 
 CLIMB_MAX_EPISODE_STEPS = 1800  # 60 s at the default 30 Hz policy rate
 
-ENV_IDS: tuple[str, ...] = ("ClimbRoute-v0",)
+# One line per env: id -> gym.register keyword arguments. A new env is a package under
+# navenv/envs/<name>/ plus its line here.
+ENVS: dict[str, dict] = {
+    "ClimbRoute-v0": dict(
+        entry_point="navenv.envs.climb:ClimbRouteEnv",
+        vector_entry_point="navenv.envs.climb.batch:make_batch_env",
+        max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
+    ),
+}
+
+ENV_IDS: tuple[str, ...] = tuple(ENVS)
 
 
 def register_envs() -> None:
     """Register every navenv env id (idempotent)."""
-    if "ClimbRoute-v0" not in gym.registry:
-        gym.register(
-            id="ClimbRoute-v0",
-            entry_point="navenv.envs.climb:ClimbRouteEnv",
-            vector_entry_point="navenv.envs.climb.batch:make_batch_env",
-            max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
-        )
+    for env_id, kwargs in ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, **kwargs)
