@@ -24,8 +24,6 @@ import numpy as np
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
 from navenv.wrappers import EgoChannelsFirst, RelativePoseAction
 
-GRIP_CHANNELS = slice(69, 73)  # navenv.envs.climb.GRIP_SLICE
-
 
 def make_env(obs: str, max_steps: int, seed: int):
     """A factory for one monitored env."""
@@ -72,8 +70,9 @@ def train(
         verbose=0,
         device="cpu",
     )
+    grips = venv.envs[0].unwrapped.action_layout["grips"]
     with torch.no_grad():  # start out mostly holding on: bias the four grip channels positive
-        model.policy.action_net.bias[GRIP_CHANNELS] = 0.5
+        model.policy.action_net.bias[grips] = 0.5
     model.learn(total_timesteps=steps, progress_bar=False)
     returns = np.concatenate([np.asarray(e.get_episode_rewards()) for e in venv.envs])
     lengths = np.concatenate([np.asarray(e.get_episode_lengths()) for e in venv.envs])

@@ -8,7 +8,8 @@ The root has no actuator (a human has none either): a residual wrench on the pel
 toward the reference root pose, makes up for what the joints cannot do alone (balance under
 retargeting error, missing contacts). Its size is reported as `assist` so a physically honest
 replay is one with small assist; this is the "residual force control" of Yuan & Kitani (NeurIPS
-2020) in its simplest form.
+2020) in its simplest form. The PD law and its gains live in navenv.humanoid.assist (shared with
+the policies' tracker).
 """
 
 from __future__ import annotations
@@ -22,52 +23,10 @@ from navenv.body.kinematics import forward_kinematics
 from navenv.body.motion import Motion
 from navenv.body.rotations import matrix_to_axis_angle
 from navenv.body.skeleton import Skeleton
+from navenv.humanoid.assist import RootAssist
 from navenv.humanoid.builder import HUMANOID_BIT, SCENE_BIT, HumanoidConfig, build_humanoid
 from navenv.humanoid.index import HumanoidIndex
 from navenv.humanoid.pose import joint_angles, root_qpos
-
-
-@dataclass
-class RootAssist:
-    """Gains and limits of the residual root wrench (world frame, applied at the pelvis)."""
-
-    kp_force: float = 4000.0
-    """N/m: about a body weight (700 N) at 18 cm root position error."""
-    kd_force: float = 400.0
-    """N s/m."""
-    kp_torque: float = 1500.0
-    """N m/rad."""
-    kd_torque: float = 150.0
-    """N m s/rad."""
-    max_force: float = 2000.0
-    """N: the wrench is clipped to this norm (about three body weights)."""
-    max_torque: float = 800.0
-    """N m."""
-
-    def __post_init__(self) -> None:
-        if (
-            min(
-                self.kp_force,
-                self.kd_force,
-                self.kp_torque,
-                self.kd_torque,
-                self.max_force,
-                self.max_torque,
-            )
-            < 0
-        ):
-            raise ValueError(f"RootAssist: gains and limits must be >= 0, got {self}")
-
-    def wrench(self, pos_err, vel_err, rot_err, angvel_err) -> tuple[np.ndarray, np.ndarray]:
-        """Force (3,) N and torque (3,) N m from world-frame pose and velocity errors."""
-        f = self.kp_force * pos_err + self.kd_force * vel_err
-        tau = self.kp_torque * rot_err + self.kd_torque * angvel_err
-        return _clip_norm(f, self.max_force), _clip_norm(tau, self.max_torque)
-
-
-def _clip_norm(v: np.ndarray, limit: float) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return v if n <= limit else v * (limit / n)
 
 
 @dataclass
@@ -150,12 +109,17 @@ def track_motion(
             qpos_log.append(data.qpos.copy())
         data.ctrl[idx.actuators] = q_ref[t] + (kv / kp) * qd_ref[t]
         pelvis_rot = data.xmat[pelvis].reshape(3, 3)
-        rot_err = matrix_to_axis_angle(ref.global_orient[t] @ pelvis_rot.T)
         ang_vel_world = pelvis_rot @ data.qvel[idx.root_qvel][3:]
-        pos_err = root_ref[t, :3] - data.qpos[idx.root_qpos][:3]
         # the full PD wrench, for the record (clipped to the assist limits)
         f, tau = assist.wrench(
-            pos_err, v_ref[t] - data.qvel[idx.root_qvel][:3], rot_err, w_ref[t] - ang_vel_world
+            pos=data.qpos[idx.root_qpos][:3],
+            vel=data.qvel[idx.root_qvel][:3],
+            rot=pelvis_rot,
+            angvel=ang_vel_world,
+            pos_ref=root_ref[t, :3],
+            vel_ref=v_ref[t],
+            rot_ref=ref.global_orient[t],
+            angvel_ref=w_ref[t],
         )
         # what is applied explicitly: the wrench minus the damping the root dofs already apply
         data.xfrc_applied[pelvis, :3] = f + assist.kd_force * data.qvel[idx.root_qvel][:3]

@@ -26,6 +26,7 @@ import numpy as np
 from navenv.body.motion import FEATURE_DIM, Motion
 from navenv.body.rotations import matrix_to_quat, quat_slerp, quat_to_matrix
 from navenv.envs.climb.compiled import CompiledWorld
+from navenv.envs.layout import VectorLayout
 from navenv.humanoid import names
 from navenv.render.raycast import RayCastCamera
 from navenv.sinking import SceneRays
@@ -33,7 +34,15 @@ from policies.data.store import FieldSpec
 from policies.scripted.keyframes import frame_penetration
 from scenes.types import Route
 
-HUMANOID_QPOS = 7 + names.NUM_HINGES  # free root (position, quaternion w x y z) + 69 hinges
+QPOS_LAYOUT = VectorLayout(
+    [
+        ("root_position", 3, -np.inf, np.inf, "m", "pelvis position, world frame"),
+        ("root_quat", 4, -1.0, 1.0, "", "pelvis orientation, quaternion w x y z"),
+        ("hinges", names.NUM_HINGES, -np.pi, np.pi, "rad", "hinge angles, names.HINGE_NAMES order"),
+    ]
+)
+"""A stored frame's "qpos": the humanoid's free root, then its hinges."""
+HUMANOID_QPOS = QPOS_LAYOUT.size
 NUM_LIMBS = len(names.LIMBS)
 ID_CHARS = 32  # fixed width of hold/route id strings
 NAME_CHARS = 64  # fixed width of scene names

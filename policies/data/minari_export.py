@@ -23,25 +23,29 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from navenv.body.rotations import matrix_to_rot6d, quat_to_matrix
 from policies.data.dataset import ClimbShards
+from policies.data.episode import QPOS_LAYOUT
 from policies.data.store import DatasetError
+from policies.tracking.actions import pose_actions
 
 _FIELDS = ["qpos", "grip", "valid", "scene_name", "route_id", "plan_seed"]
 PHYSICS_HZ = 480.0  # ClimbConfig's default; kinematic control only uses it for the timestep
 
 
-def kinematic_actions(qpos: np.ndarray, grip: np.ndarray, world) -> np.ndarray:
-    """(T, 82) ClimbRoute kinematic actions reproducing stored humanoid qpos (T, 76) and grips."""
-    idx = world.index
-    lo, hi = idx.hinge_range[:, 0], idx.hinge_range[:, 1]
-    hinges = 2.0 * (qpos[:, 7:] - lo) / (hi - lo) - 1.0
-    centre, half = world.climb_box
-    root_pos = (qpos[:, :3] - centre) / half
-    root_6d = matrix_to_rot6d(quat_to_matrix(qpos[:, 3:7]))
-    grips = np.where(grip, 1.0, -1.0)
-    out = np.concatenate([hinges, grips, root_pos, root_6d], axis=1)
-    return np.clip(out, -1.0, 1.0).astype(np.float32)
+def kinematic_actions(qpos: np.ndarray, grip: np.ndarray, info: dict) -> np.ndarray:
+    """(T, size) ClimbRoute kinematic actions reproducing stored humanoid qpos (T, 76) and grips,
+    normalised as the env's reset `info` says ("hinge_range", "climb_box"; a root outside the
+    climb box is clipped to it)."""
+    q = QPOS_LAYOUT.split(qpos)
+    return pose_actions(
+        q["hinges"],
+        grip,
+        q["root_position"],
+        q["root_quat"],
+        hinge_range=np.asarray(info["hinge_range"]),
+        climb_box=info["climb_box"],
+        inside_box=False,
+    )
 
 
 @contextlib.contextmanager
@@ -115,11 +119,9 @@ def episode_buffers(
         ep = reader.read(local, _FIELDS)
         env = _env_for(envs, split, str(ep["scene_name"]), str(ep["route_id"]), man.fps)
         seed = int(ep["plan_seed"])
-        obs, _ = env.reset(seed=seed, options={"route": str(ep["route_id"])})
+        obs, info = env.reset(seed=seed, options={"route": str(ep["route_id"])})
         valid = np.flatnonzero(ep["valid"])
-        actions = kinematic_actions(
-            ep["qpos"][valid].astype(np.float64), ep["grip"][valid], env.world
-        )
+        actions = kinematic_actions(ep["qpos"][valid].astype(np.float64), ep["grip"][valid], info)
         observations, rewards, terms, truncs = [obs], [], [], []
         for k, a in enumerate(actions):
             obs, reward, terminated, truncated, _ = env.step(a)

@@ -2,12 +2,12 @@
 
 control="kinematic": `act` returns the env action that puts the humanoid at the plan's next frame
 (hinge targets, grips, root position and orientation; see navenv.envs.climb.env); control="physics":
-a `policies.tracker.Tracker` turns the plan into PD targets, grips and (assist="residual") the
+a `policies.tracking.Tracker` turns the plan into PD targets, grips and (assist="residual") the
 residual root wrench, waiting at a grip until it has closed. After the last frame the climber keeps
 sending the final frame (it holds the top).
 
-The control mode comes from the `control` argument, else from `action_space` (82 values:
-kinematic; 73: physics; 79: physics with residual assist), else it is "kinematic". The assist
+The control mode comes from the `control` argument, else from `action_space` (its size names
+the action layout: navenv.envs.climb.layout.action_modes), else it is "kinematic". The assist
 likewise: `assist`, else the action space, else "residual" for physics (the benchmark setting;
 pass assist="none" or the action space for a physics env without assist). The climber
 compiles its own copy of the env's world (same skeleton and ClimbConfig) for the hinge ranges,
@@ -26,13 +26,9 @@ import numpy as np
 from navenv.body.skeleton import Skeleton
 from navenv.envs.climb.compiled import CompiledWorld, compile_world
 from navenv.envs.climb.config import ClimbConfig
-from navenv.humanoid.names import NUM_HINGES
+from navenv.envs.climb.layout import CONTROL_MODES, action_layout, action_modes
 from policies.scripted.planner import ClimbPlan, PlannerConfig, plan_climb
-from policies.tracker import Reference, RootEstimator, Tracker, TrackerConfig, kinematic_action
-
-CONTROL_MODES = ("kinematic", "physics")
-ACTION_DIMS = {NUM_HINGES + 4 + 9: ("kinematic", "none"), NUM_HINGES + 4: ("physics", "none")}
-ACTION_DIMS[NUM_HINGES + 4 + 6] = ("physics", "residual")
+from policies.tracking import Reference, RootEstimator, Tracker, TrackerConfig, kinematic_action
 
 
 class ScriptedClimber:
@@ -54,13 +50,10 @@ class ScriptedClimber:
     ) -> None:
         inferred = None
         if action_space is not None:
-            n = int(np.prod(action_space.shape))
-            if n not in ACTION_DIMS:
-                raise ValueError(
-                    f"action_space: {n} values is no ClimbRoute-v0 action layout; "
-                    f"accepted sizes {sorted(ACTION_DIMS)}"
-                )
-            inferred = ACTION_DIMS[n]
+            try:
+                inferred = action_modes(int(np.prod(action_space.shape)))
+            except ValueError as e:
+                raise ValueError(f"action_space: {e}") from None
         if control is None:
             control = inferred[0] if inferred else "kinematic"
         if control not in CONTROL_MODES:
@@ -70,8 +63,7 @@ class ScriptedClimber:
                 assist = inferred[1]
             else:
                 assist = "residual" if control == "physics" else "none"
-        if control == "kinematic" and assist != "none":
-            raise ValueError("assist='residual' needs control='physics'")
+        self.action_layout = action_layout(control, assist)  # checks the pair
         if inferred is not None and inferred != (control, assist):
             raise ValueError(
                 f"control={control!r}, assist={assist!r} do not match the action space "

@@ -12,7 +12,9 @@ def hold(env, noise, rng):
     u = env.unwrapped
     lo, hi = u.index.hinge_range.T
     q = u.data.qpos[u.index.hinge_qpos]
-    a = np.concatenate([2 * (q - lo) / (hi - lo) - 1 + rng.normal(0, noise, 69), np.ones(4)])
+    jitter = rng.normal(0, noise, u.action_layout.field("hinge_targets").shape)
+    targets = 2 * (q - lo) / (hi - lo) - 1 + jitter
+    a = u.action_layout.join(np.float64, hinge_targets=targets, grips=np.ones(4))
     return np.clip(a, -1, 1).astype(np.float32)
 
 
@@ -41,8 +43,9 @@ def test_matches_single_envs_step_for_step():
 def test_autoreset_on_the_next_step():
     vec = ClimbRouteBatchEnv(num_envs=2, obs="state")
     vec.reset(seed=0)
-    fall = np.zeros((2, 73), np.float32)
-    fall[:, 69:73] = -1.0  # let go of everything
+    layout = vec.envs[0].action_layout
+    fall = np.zeros((2, layout.size), np.float32)
+    fall[:, layout["grips"]] = -1.0  # let go of everything
     ended = None
     for _ in range(120):
         _, _, term, trunc, _ = vec.step(fall)

@@ -8,11 +8,10 @@ from gymnasium.utils.env_checker import check_env
 
 import navenv  # noqa: F401  (registers the env ids)
 from navenv.envs.climb.config import ClimbConfig
-from navenv.envs.climb.env import GRIP_SLICE, ClimbRouteEnv
-from navenv.envs.climb.observations import PROPRIO_DIM, PROPRIO_LAYOUT
+from navenv.envs.climb.env import ClimbRouteEnv
+from navenv.envs.climb.layout import PROPRIO, action_layout
 from navenv.envs.climb.rewards import REWARD_TERMS
 from navenv.envs.climb.spawn import grip_point
-from navenv.humanoid.names import NUM_HINGES
 from navenv.sinking import DepthGauge, SceneRays
 
 
@@ -28,10 +27,9 @@ def hold_action(env, grips=(1, 1, 1, 1)):
     u = env.unwrapped
     lo, hi = u.index.hinge_range.T
     q = u.data.qpos[u.index.hinge_qpos]
-    extra = np.zeros(u.action_space.shape[0] - NUM_HINGES - 4)
-    return np.concatenate([2 * (q - lo) / (hi - lo) - 1, np.asarray(grips, float), extra]).astype(
-        np.float32
-    )
+    parts = {name: np.zeros(f.shape) for name, f in u.action_layout.fields.items()}
+    parts.update(hinge_targets=2 * (q - lo) / (hi - lo) - 1, grips=np.asarray(grips, float))
+    return u.action_layout.join(**parts)
 
 
 @pytest.mark.parametrize(
@@ -65,10 +63,10 @@ def test_module_prefixed_id_and_spaces():
     u = env.unwrapped
     assert u.dt == pytest.approx(1 / 30)
     assert u.config.frame_skip == 16
-    assert env.action_space.shape == (NUM_HINGES + 4,)
+    assert env.action_space.shape == (action_layout("physics", "none").size,)
     assert env.observation_space["ego_rgb"].shape == (4, 64, 64, 3)
     obs, info = env.reset(seed=0)
-    assert obs["proprio"].shape == (PROPRIO_DIM,)
+    assert obs["proprio"].shape == (PROPRIO.size,)
     assert info["scene"] is u.scene and info["route"] is u.route
     frame = u.ego_camera.render(u.data)
     assert frame.shape == (64, 64, 3) and frame.dtype == np.uint8 and frame.std() > 1
@@ -92,7 +90,7 @@ def test_start_stance_grips_start_holds(state_env):
     ):
         site = u.data.site_xpos[u.index.grip_sites[limb]]
         assert np.linalg.norm(site - grip_point(u.scene.hold(hold_id))) < 0.08
-    np.testing.assert_array_equal(obs[PROPRIO_LAYOUT["grips"]], 1.0)
+    np.testing.assert_array_equal(u.obs_layout.get(obs, "grips"), 1.0)
 
 
 def test_start_stance_keeps_legs_out_of_an_overhang_panel():
@@ -210,7 +208,7 @@ def test_grip_closes_only_within_capture_radius(state_env):
     state_env.step(a)  # open the left hand
     assert u.grips.held[0] == -1
     # the left hand is at its start hold: closing re-grips it
-    a[GRIP_SLICE][0] = 1.0
+    a[u.action_layout["grips"]][0] = 1.0
     state_env.step(a)
     assert u.grips.held[0] == u.world.hold_slot[u.route.start["left_hand"]]
     # a hold far away is out of reach
@@ -244,7 +242,7 @@ def test_residual_assist_is_reported_and_penalised():
     env = gym.make("ClimbRoute-v0", obs="state", assist="residual")
     env.reset(seed=0)
     a = hold_action(env)
-    a[-6:-3] = [0.0, 0.0, 0.5]  # push up with half the force limit
+    a[env.unwrapped.action_layout["assist_force"]] = [0.0, 0.0, 0.5]  # half the force limit, up
     _, _, _, _, info = env.step(a)
     assert info["assist_norm"] == pytest.approx(0.5 * env.unwrapped.config.max_assist_force)
     assert info["reward_assist"] < 0
@@ -256,7 +254,7 @@ def test_kinematic_control_sets_the_pose_and_reports_penetration():
     env.reset(seed=0)
     u = env.unwrapped
     a = np.zeros(env.action_space.shape, np.float32)
-    a[NUM_HINGES + 4 + 3 : NUM_HINGES + 4 + 9] = [1, 0, 0, 0, 1, 0]  # identity orientation
+    a[u.action_layout["root_rot6d"]] = [1, 0, 0, 0, 1, 0]  # identity orientation
     _, _, _, _, info = env.step(a)
     centre, _ = u.world.climb_box
     np.testing.assert_allclose(u.data.qpos[u.index.root_qpos][:3], centre, atol=1e-6)
@@ -264,7 +262,8 @@ def test_kinematic_control_sets_the_pose_and_reports_penetration():
     np.testing.assert_allclose(u.data.qpos[u.index.hinge_qpos], (lo + hi) / 2, atol=1e-6)
     # drive the pelvis into the wall: penetration is reported
     centre, half = u.world.climb_box
-    a[NUM_HINGES + 4 + 1] = (0.0 - centre[1]) / half[1]  # pelvis at y = 0: inside the wall's face
+    root = a[u.action_layout["root_position"]]  # a view of a
+    root[1] = (0.0 - centre[1]) / half[1]  # pelvis at y = 0: inside the wall's face
     _, _, _, _, info = env.step(a)
     assert info["penetration"] > 0.01
     env.close()

@@ -174,6 +174,31 @@ def test_tracking_synthetic_motion_low_error_and_assist():
     assert r.assist_force_mean < 0.1 * r.body_weight
 
 
+def test_root_wrench_is_a_pd_law_and_the_assist_clips_it():
+    """The one PD root wrench (replay's RootAssist, the tracker's gains): hand-made errors."""
+    from navenv.humanoid.assist import RootAssist, RootGains
+
+    quarter = axis_angle_to_matrix(np.array([0.0, 0.0, np.pi / 2]))
+    pose = dict(
+        pos=np.zeros(3),
+        vel=np.array([1.0, 0.0, 0.0]),
+        rot=np.eye(3),
+        angvel=np.zeros(3),
+        pos_ref=np.array([0.0, 0.0, 0.1]),
+        vel_ref=np.zeros(3),
+        rot_ref=quarter,
+        angvel_ref=np.array([0.0, 0.0, 2.0]),
+    )
+    force, torque = RootGains(100.0, 10.0, 4.0, 0.5).wrench(**pose)
+    np.testing.assert_allclose(force, [-10.0, 0.0, 10.0])  # 100 N/m * 0.1 m up, 10 N s/m * -1 m/s
+    np.testing.assert_allclose(torque, [0.0, 0.0, 4.0 * np.pi / 2 + 0.5 * 2.0])
+    f, tau = RootAssist(100.0, 10.0, 4.0, 0.5, max_force=5.0, max_torque=100.0).wrench(**pose)
+    np.testing.assert_allclose(f, force * 5.0 / np.linalg.norm(force))
+    np.testing.assert_allclose(tau, torque)
+    with pytest.raises(ValueError, match="kd_force"):
+        RootGains(1.0, -1.0, 1.0, 1.0)
+
+
 def test_pd_tracked_cmu_walk_stays_close_with_small_assist():
     """The foundation invariant: a physical replay of real mocap, root assist reported."""
     from navenv.humanoid.grounding import level_ground

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from navenv.envs.climb.layout import action_layout, obs_layout
 from policies.data import ClimbDataset, generate
+from policies.data.episode import QPOS_LAYOUT
 from tests.policies.test_data_standin import tiny_config
 
 minari = pytest.importorskip("minari")
@@ -35,7 +37,8 @@ def test_export_loads_with_minari_and_replays_the_stored_poses(tmp_path, monkeyp
     from scenes import splits
 
     for ep, item in zip(ds.iterate_episodes(), stored):
-        assert ep.observations.shape == (31, 216) and ep.actions.shape == (30, 82)
+        obs_size, action_size = obs_layout("state").vector.size, action_layout("kinematic").size
+        assert ep.observations.shape == (31, obs_size) and ep.actions.shape == (30, action_size)
         assert np.isfinite(ep.observations).all() and ep.truncations[-1]
         assert not ep.terminations.any()  # the stand-in never tops out
         # replaying the recorded actions puts the humanoid in the stored poses
@@ -50,6 +53,7 @@ def test_export_loads_with_minari_and_replays_the_stored_poses(tmp_path, monkeyp
             for a in actions:
                 env.step(a)
             q = env.unwrapped.data.qpos
-            np.testing.assert_allclose(q[idx.root_qpos][:3], item["qpos"][k, :3].numpy(), atol=1e-4)
-            np.testing.assert_allclose(q[idx.hinge_qpos], item["qpos"][k, 7:].numpy(), atol=1e-3)
+            stored = QPOS_LAYOUT.split(item["qpos"][k].numpy())
+            np.testing.assert_allclose(q[idx.root_qpos][:3], stored["root_position"], atol=1e-4)
+            np.testing.assert_allclose(q[idx.hinge_qpos], stored["hinges"], atol=1e-3)
         env.close()

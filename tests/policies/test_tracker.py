@@ -9,17 +9,17 @@ import navenv  # noqa: F401  (registers ClimbRoute-v0)
 from navenv.body.rotations import matrix_to_axis_angle
 from navenv.body.skeleton import Skeleton
 from navenv.envs.climb.config import ClimbConfig
-from navenv.envs.climb.observations import PROPRIO_LAYOUT
-from navenv.humanoid.names import NUM_HINGES
+from navenv.envs.climb.layout import PROPRIO, action_layout, obs_layout
+from navenv.humanoid.names import LIMBS, NUM_HINGES
 from navenv.humanoid.pose import motion_from_qpos
 from policies.scripted import ScriptedClimber
-from policies.tracker import (
+from policies.tracking import (
     Reference,
     RootEstimator,
     Tracker,
     TrackerConfig,
-    _next_contacts,
     kinematic_action,
+    next_contacts,
     split_obs,
 )
 
@@ -37,11 +37,18 @@ def _hang_reference(world, frames: int = 20, swing: float = 0.0) -> Reference:
 
 
 def _obs(grips=(1, 1, 1, 1), angles=None) -> dict:
-    proprio = np.zeros(152, np.float32)
-    proprio[PROPRIO_LAYOUT["grips"]] = grips
+    layout = obs_layout("state", ClimbConfig().route_lookahead)
+    proprio = np.zeros(PROPRIO.size, np.float32)
+    proprio[PROPRIO["grips"]] = grips
     if angles is not None:
-        proprio[PROPRIO_LAYOUT["joint_angles"]] = angles
-    return {"proprio": proprio, "route": np.zeros(64, np.float32)}
+        proprio[PROPRIO["joint_angles"]] = angles
+    return {"proprio": proprio, "route": np.zeros(layout.groups["route"].size, np.float32)}
+
+
+def _as_dict(env, obs) -> dict:
+    """A "state" observation as the "proprio"/"route" dict an "ego" observation carries."""
+    layout = env.unwrapped.obs_layout
+    return {name: layout.group(obs, name) for name in layout.groups}
 
 
 def test_actions_are_pd_targets_with_feedforward(world):
@@ -52,15 +59,18 @@ def test_actions_are_pd_targets_with_feedforward(world):
     )
     tracker.set_reference(ref)
     a = tracker.act(_obs(angles=ref.hinges[0]))
-    assert a.shape == (NUM_HINGES + 4,) and a.dtype == np.float32
+    layout = action_layout("physics", "none")
+    assert a.shape == (layout.size,) and a.dtype == np.float32
     assert np.abs(a).max() <= 1.0
+    parts = layout.split(a)
+    assert set(parts) == {"hinge_targets", "grips"}
     lo, hi = world.index.hinge_range.T
-    target = lo + (a[:NUM_HINGES] + 1) * 0.5 * (hi - lo)
+    target = lo + (parts["hinge_targets"] + 1) * 0.5 * (hi - lo)
     qd = (ref.hinges[2] - ref.hinges[1]) * ref.fps
     expected = np.clip(ref.hinges[1] + tracker.kv_over_kp * qd, lo, hi)
     np.testing.assert_allclose(target, expected, atol=1e-5)
     assert tracker.kv_over_kp[5] > 0 and target[5] > ref.hinges[1, 5]  # leads the swing
-    np.testing.assert_array_equal(a[NUM_HINGES:], 1.0)
+    np.testing.assert_array_equal(parts["grips"], 1.0)
 
 
 def test_reference_validation_and_motion_round_trip(world):
@@ -96,7 +106,7 @@ def test_waits_at_a_grip_until_it_closes(world):
     # it stops at frame 10 for max_wait_s (15 steps), then moves on
     assert frames.count(10) == 1 + round(0.5 * 30)
     assert frames[-1] > 10
-    assert a[NUM_HINGES + 1] == 1.0  # still asks for the grip
+    assert a[tracker.action_layout["grips"]][LIMBS.index("right_hand")] == 1.0  # still asks
 
 
 def test_keeps_three_points_of_contact_before_letting_go(world):
@@ -113,7 +123,8 @@ def test_keeps_three_points_of_contact_before_letting_go(world):
         frames.append(tracker.frame)
     assert frames.count(0) == round(0.2 * 30)  # first the wait for the right hand's grip
     assert frames.count(9) == 1 + round(0.5 * 30)  # then no release while it is still open
-    assert frames[-1] > 10 and a[NUM_HINGES] == -1.0  # the plan went on: left hand released
+    left = a[tracker.action_layout["grips"]][LIMBS.index("left_hand")]
+    assert frames[-1] > 10 and left == -1.0  # the plan went on: left hand released
 
 
 def test_root_estimate_from_observation_is_exact(scene):
@@ -130,8 +141,8 @@ def test_root_estimate_from_observation_is_exact(scene):
     rot = u.data.xmat[pelvis].reshape(3, 3)
     assert np.linalg.norm(matrix_to_axis_angle(state.rot @ rot.T)) < 1e-3
     np.testing.assert_allclose(state.linvel, u.data.qvel[:3], atol=1e-3)
-    proprio, _ = split_obs({"proprio": obs[:152], "route": obs[152:]})
-    np.testing.assert_array_equal(proprio, obs[:152])
+    proprio, _ = split_obs(_as_dict(env, obs))
+    np.testing.assert_array_equal(proprio, u.obs_layout.group(obs, "proprio"))
     env.close()
 
 
@@ -168,7 +179,8 @@ def test_physics_climber_makes_progress(scene):
     assists = []
     for _ in range(300):
         action = climber.act(obs)
-        assert action.shape == (NUM_HINGES + 10,) and np.abs(action).max() <= 1.0
+        layout = action_layout("physics", "residual")
+        assert action.shape == (layout.size,) and np.abs(action).max() <= 1.0
         obs, _, terminated, truncated, info = env.step(action)
         assists.append(info["assist_norm"])
         assert not (terminated or truncated) and not info["unstable"]
@@ -189,7 +201,7 @@ def _hang_sag(scene, world, feedforward: bool) -> float:
     estimator = RootEstimator(u.world.route_view(u.route, u.config.route_lookahead))
     errors = []
     for _ in range(60):
-        action = tracker.act({"proprio": obs[:152], "route": obs[152:]}, estimator.estimate(obs))
+        action = tracker.act(_as_dict(env, obs), estimator.estimate(obs))
         obs, *_ = env.step(action)
         errors.append(np.abs(u.data.qpos[world.index.hinge_qpos] - q0).mean())
     env.close()
@@ -207,4 +219,4 @@ def test_gravity_feedforward_stops_the_joints_sagging(scene, world):
 
 def test_next_contacts_looks_ahead_per_limb():
     contacts = np.array([[3, -1], [-1, -1], [5, 2], [-1, -1]])
-    np.testing.assert_array_equal(_next_contacts(contacts), [[3, 2], [5, 2], [5, 2], [-1, -1]])
+    np.testing.assert_array_equal(next_contacts(contacts), [[3, 2], [5, 2], [5, 2], [-1, -1]])
