@@ -1,10 +1,11 @@
 """Seeded rollouts of policies in ClimbRoute-v0, recorded for scoring.
 
 One `EpisodeTask` names everything an episode depends on (policy, split, scene spec, route,
-seed), so an episode can run in any process and give the same record. `run_episode` steps the env
-with the policy and keeps what the metrics need: the grip timeline (which limb holds which hold),
-joint positions, assist, falls, progress, and, for policies that follow a reference motion, that
-reference.
+seed), so an episode can run in any process and give the same record. Policies are made by name
+through `policies.registry`, which also says how the env must be made for each. `run_episode`
+steps the env with the policy and keeps what the metrics need: the grip timeline (which limb holds
+which hold), joint positions, assist, falls, progress, and, for policies that follow a reference
+motion, that reference.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import numpy as np
 
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
 from navenv.humanoid.index import HumanoidIndex
+from policies.registry import make_policy as registry_make_policy
+from policies.registry import policy_env_kwargs
 from scenes.splits import SceneSpec
 
 POLICIES: tuple[str, ...] = ("random", "scripted_kinematic", "scripted_physics")
-"""Policy names the harness knows; see `make_policy`."""
+"""The built-in policies a suite runs by default; any policies.registry name or ``module:Class``
+string also runs (see `make_policy`)."""
 
 
 @dataclass(frozen=True)
@@ -60,27 +64,13 @@ class EpisodeRecord:
 
 
 def env_kwargs(policy: str) -> dict:
-    """How the env is made for a policy."""
-    if policy == "scripted_kinematic":
-        return {"obs": "state", "control": "kinematic"}
-    if policy == "scripted_physics":
-        return {"obs": "state", "control": "physics", "assist": "residual"}
-    if policy == "random":
-        return {"obs": "state", "control": "physics"}
-    raise ValueError(f"unknown policy {policy!r}; expected one of {POLICIES}")
+    """How the env is made for a policy (policies.registry: built-in, entry point or module:Class)."""
+    return policy_env_kwargs(policy)
 
 
 def make_policy(name: str, env: gym.Env):
-    """A fresh policy by name, for `env`."""
-    if name == "random":
-        from policies import RandomPolicy
-
-        return RandomPolicy(env.action_space)
-    if name in ("scripted_kinematic", "scripted_physics"):
-        from policies.scripted import ScriptedClimber
-
-        return ScriptedClimber(control=env.unwrapped.control, action_space=env.action_space)
-    raise ValueError(f"unknown policy {name!r}; expected one of {POLICIES}")
+    """A fresh policy by registry name (or ``module:Class``), for `env`."""
+    return registry_make_policy(name, env)
 
 
 def run_episode(task: EpisodeTask, render_size: tuple[int, int] = (480, 360)) -> EpisodeRecord:
