@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from scenes.surface import (
 )
 from scenes.types import (
     Camera,
+    Hold,
     MeshGeom,
     Metadata,
     Primitive,
@@ -53,11 +55,14 @@ from scenes.types import (
 
 __all__ = ["import_hold_mesh", "import_mesh", "place_hold_shape", "read_holds_file"]
 
-IMPORTER_VERSION = "1"
+IMPORTER_VERSION = "2"
 """Recorded in `Metadata.generator_version`; bump when import results change."""
 COLLISION_CELL_M = 0.02
 """Heightfield collision grid edge (metres), enlarged for walls wider than ~20 m."""
 WALL_RGBA = (0.75, 0.72, 0.68, 1.0)
+"""Colour of an imported mesh without vertex colours."""
+COLOUR_LEVELS = 8
+"""Quantisation steps per channel when picking an imported mesh's colour (`surface_colour`)."""
 
 
 @contextmanager
@@ -208,14 +213,12 @@ def _import(
     visual = f"{name}_{geom_name}.obj"
     with _stage(timings, "write_mesh"):
         write_obj(out / visual, v, f)
-    rgba = WALL_RGBA
-    if vcol is not None:
-        rgba = (*(float(x) for x in np.round(np.median(vcol[:, :3], axis=0), 4)), 1.0)
     scene = Scene(name=name, kind=kind, root=str(out))
     if kind == "climbing_wall":
         _wall_contents(scene, v, f, vcol, place, holds, rng, n_routes, hold_config, timings, out)
     else:
         _room_contents(scene, v, f)
+    rgba = WALL_RGBA if vcol is None else surface_colour(v, f, vcol, scene.holds)
     with _stage(timings, "collision"):
         geom = _collision(
             v,
@@ -252,6 +255,42 @@ def _import(
         fixes=fixes,
     )
     return scene
+
+
+def surface_colour(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    vertex_colors: np.ndarray,
+    holds: Sequence[Hold] = (),
+    levels: int = COLOUR_LEVELS,
+) -> tuple[float, float, float, float]:
+    """The colour of most of the surface away from the holds: a colour the mesh really has.
+
+    Vertex colours are quantised to `levels` steps per channel; each vertex weighs a third of the
+    area of its faces (so densely meshed holds do not outvote a coarsely meshed wall); vertices
+    within 1.5 x size + 2 cm of a hold are left out (all are used if that leaves none). Returns the
+    mean colour of the heaviest bin. A per-channel median would mix the holds' colours into one
+    no vertex has (a grey wall with red and blue holds came out magenta).
+    """
+    v = np.asarray(vertices, np.float64)
+    rgb = np.clip(np.asarray(vertex_colors, np.float64)[:, :3], 0.0, 1.0)
+    weight = np.zeros(len(v))
+    if len(faces):
+        tri = v[np.asarray(faces)]
+        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+        np.add.at(weight, np.asarray(faces).ravel(), np.repeat(area / 3.0, 3))
+    if not weight.any():
+        weight[:] = 1.0
+    off = np.ones(len(v), bool)
+    for h in holds:
+        off &= np.linalg.norm(v - np.asarray(h.position), axis=1) > 1.5 * h.size + 0.02
+    if not weight[off].any():
+        off[:] = True
+    q = np.minimum((rgb[off] * levels).astype(np.int64), levels - 1)
+    key = (q[:, 0] * levels + q[:, 1]) * levels + q[:, 2]
+    best = key == int(np.argmax(np.bincount(key, weights=weight[off])))
+    mean = np.average(rgb[off][best], axis=0, weights=weight[off][best] + 1e-12)
+    return (*(float(x) for x in np.round(mean, 4)), 1.0)
 
 
 def _wall_heightmap(v: np.ndarray, f: np.ndarray, place: Placement, cell: float) -> HeightMap:
