@@ -19,10 +19,12 @@ per renderer and reused for every frame; use a renderer from the thread that mad
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import sys
 import warnings
+import weakref
 from typing import Protocol
 
 import mujoco
@@ -102,6 +104,7 @@ class GLRenderer:
             )
         self.model, self.width, self.height = model, width, height
         self._context = _gl_context_class()(width, height)
+        _track(self)
         self._context.make_current()
         self._mjr = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._mjr)
@@ -142,13 +145,42 @@ class GLRenderer:
             self._context = None
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the GL backend may already be gone
+            pass
 
     def __enter__(self) -> GLRenderer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_live: weakref.WeakSet[GLRenderer] = weakref.WeakSet()
+_atexit_registered = False
+
+
+def _track(renderer: GLRenderer) -> None:
+    """Remember a renderer with a GL context, to close it at interpreter exit if nobody did.
+
+    The hook is registered after the first context exists: MuJoCo's EGL backend registers its
+    own `eglTerminate` hook when it makes its first display, and atexit runs hooks last-in
+    first-out, so ours frees the contexts while the display is still there."""
+    global _atexit_registered
+    _live.add(renderer)
+    if not _atexit_registered:
+        atexit.register(_close_live_renderers)
+        _atexit_registered = True
+
+
+def _close_live_renderers() -> None:
+    """atexit hook: close every GL renderer still open (`env.render()` without `env.close()`)."""
+    for renderer in list(_live):
+        try:
+            renderer.close()
+        except Exception:  # exiting anyway: a context that will not free is moot
+            pass
 
 
 class RayCastRenderer:
