@@ -11,6 +11,7 @@ motion, that reference.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import gymnasium as gym
@@ -73,8 +74,13 @@ def make_policy(name: str, env: gym.Env):
     return registry_make_policy(name, env)
 
 
-def run_episode(task: EpisodeTask, render_size: tuple[int, int] = (480, 360)) -> EpisodeRecord:
-    """Run one seeded episode and record it."""
+def run_episode(
+    task: EpisodeTask,
+    render_size: tuple[int, int] = (480, 360),
+    on_frame: Callable[[], None] | None = None,
+) -> EpisodeRecord:
+    """Run one seeded episode and record it; `on_frame` is called after each recorded frame
+    (progress for slow filming)."""
     start = time.perf_counter()
     scene = task.spec.build()
     kwargs = env_kwargs(task.policy)
@@ -99,6 +105,8 @@ def run_episode(task: EpisodeTask, render_size: tuple[int, int] = (480, 360)) ->
     penetration, total, terminated, truncated = 0.0, 0.0, False, False
     if task.record_frames:
         frames.append(_frame_pair(env))
+        if on_frame is not None:
+            on_frame()
     while not (terminated or truncated):
         obs, reward, terminated, truncated, info = env.step(policy.act(obs))
         total += reward
@@ -108,6 +116,8 @@ def run_episode(task: EpisodeTask, render_size: tuple[int, int] = (480, 360)) ->
         penetration = max(penetration, info["penetration"])
         if task.record_frames:
             frames.append(_frame_pair(env))
+            if on_frame is not None:
+                on_frame()
     reference = getattr(policy, "reference_joints", None)
     steps = len(grips) - 1
     record = EpisodeRecord(

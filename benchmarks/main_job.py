@@ -8,6 +8,7 @@ import json
 import multiprocessing as mp
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -16,10 +17,19 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.harness import POLICIES, EpisodeRecord, EpisodeTask, run_episode
-from benchmarks.scoring import markdown_table, summarise
+from benchmarks.scoring import json_ready, markdown_table, summarise
 
 TEST_SPLITS: tuple[str, ...] = ("test_iid", "test_novel_geometry", "test_novel_holds")
 DEFAULT_SPLITS: tuple[str, ...] = ("train", *TEST_SPLITS)
+
+
+def climbing_splits() -> list[str]:
+    """The scenes.splits names whose scenes are climbing walls (room splits have no routes)."""
+    from scenes import splits as scene_splits
+
+    return [
+        n for n in scene_splits.names() if all(s.generator == "wall" for s in scene_splits.get(n))
+    ]
 
 
 @dataclass
@@ -29,7 +39,8 @@ class SuiteConfig:
     splits: tuple[str, ...] = DEFAULT_SPLITS
     """Scene splits to evaluate on (scenes.splits names)."""
     policies: tuple[str, ...] = POLICIES
-    """Policies to evaluate (benchmarks.harness.POLICIES)."""
+    """Policies to evaluate: policies.registry names (built-ins, `navenv.policies` entry points)
+    or ``module:Class`` strings; default the built-ins in benchmarks.harness.POLICIES."""
     episodes: int = 2
     """Episodes per (split, policy): scene specs and routes drawn from the split, seeded."""
     max_steps: int = 1800
@@ -47,9 +58,23 @@ class SuiteConfig:
         unknown = [s for s in self.splits if s not in scene_splits.names()]
         if unknown:
             raise ValueError(f"unknown splits {unknown}; expected some of {scene_splits.names()}")
-        bad = [p for p in self.policies if p not in POLICIES]
+        routeless = [s for s in self.splits if s not in climbing_splits()]
+        if routeless:
+            raise ValueError(
+                f"splits {routeless} hold rooms, which have no routes to climb; the bench runs "
+                f"climbing splits: {', '.join(climbing_splits())}"
+            )
+        from policies.registry import policy_env_kwargs
+
+        self.policies = tuple(self.policies)
+        bad = {}
+        for p in self.policies:
+            try:  # resolving here reports a bad name or plugin before any worker starts
+                policy_env_kwargs(p)
+            except ValueError as e:
+                bad[p] = str(e)
         if bad:
-            raise ValueError(f"unknown policies {bad}; expected some of {POLICIES}")
+            raise ValueError(f"unknown policies {list(bad)}: {' '.join(bad.values())}")
         if self.episodes < 1 or self.max_steps < 1:
             raise ValueError("episodes and max_steps must be >= 1")
 
@@ -66,6 +91,8 @@ def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
         for k, i in enumerate(picks):
             spec = specs[int(i)]
             n_routes = len(spec.build().routes)
+            if n_routes == 0:
+                raise ValueError(f"scene {spec.name} of split {split!r} has no routes to climb")
             route = f"r{int(rng.integers(n_routes))}"
             seed = int(cfg.seed * 1000 + k)
             for policy in cfg.policies:
@@ -84,7 +111,7 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
         for rec in tqdm(pool.map(run_episode, tasks), total=len(tasks), desc="episodes", unit="ep"):
             records.append(rec)
     summary = summarise(records)
-    video = _film_one_climb(cfg, tasks, out_dir) if cfg.video else None
+    video = _film_one_climb(cfg, tasks, out_dir, records) if cfg.video else None
     elapsed = time.perf_counter() - start
     table = markdown_table(summary)
     _write_report(out_dir, cfg, summary, table, video, elapsed, len(tasks))
@@ -93,27 +120,52 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     return {f"{s}/{p}": v for (s, p), v in summary.items()}
 
 
-def _film_one_climb(cfg: SuiteConfig, tasks: list[EpisodeTask], out_dir: Path) -> Path | None:
-    """The first training-split climb of the best available expert, tripod view + ego inset."""
+def _film_one_climb(
+    cfg: SuiteConfig,
+    tasks: list[EpisodeTask],
+    out_dir: Path,
+    records: Sequence[EpisodeRecord] = (),
+) -> Path | None:
+    """The first training-split climb of the best available expert, tripod view + ego inset.
+
+    `records` (the suite's, if given) tell how long each climb is, for the progress bars, and
+    whether the physics expert fell, in which case the kinematic one is filmed straight away."""
     from navenv.video import inset, write_mp4
 
+    done = {r.task: r for r in records}
     order = ("scripted_physics", "scripted_kinematic", "random")
     chosen = next((t for p in order for t in tasks if t.policy == p), None)
     if chosen is None:
         return None
-    rec = run_episode(replace(chosen, record_frames=True))
-    if (
-        chosen.policy == "scripted_physics" and not rec.success
-    ):  # show a completed climb if physics fell
-        kin = next((t for t in tasks if t.policy == "scripted_kinematic"), None)
-        if kin is not None:
-            rec = run_episode(replace(kin, record_frames=True))
-    frames = [inset(tripod, ego) for tripod, ego in rec.frames]
-    path = write_mp4(out_dir / "climb.mp4", frames, fps=30.0)
+    kin = next((t for t in tasks if t.policy == "scripted_kinematic"), None)
+    if chosen.policy == "scripted_physics" and kin is not None and chosen in done:
+        chosen = chosen if done[chosen].success else kin
+    rec = _record_with_progress(chosen, done.get(chosen))
+    if chosen.policy == "scripted_physics" and not rec.success and kin is not None:
+        rec = _record_with_progress(kin, done.get(kin))  # show a completed climb if physics fell
+    pairs = rec.frames
+    with tqdm(total=len(pairs), desc="writing climb.mp4", unit="frame") as bar:
+        path = write_mp4(
+            out_dir / "climb.mp4", (_ticked(bar, inset(t, e)) for t, e in pairs), fps=30.0
+        )
     import imageio.v3 as iio
 
-    iio.imwrite(out_dir / "climb_frame.png", frames[len(frames) // 2])
+    iio.imwrite(out_dir / "climb_frame.png", inset(*pairs[len(pairs) // 2]))
     return path
+
+
+def _record_with_progress(task: EpisodeTask, known: EpisodeRecord | None) -> EpisodeRecord:
+    """`run_episode` with its frames recorded, one progress tick per frame (filming is slow:
+    two renders per step, about a minute for a climb)."""
+    total = known.steps + 1 if known is not None else None  # the same seeded episode
+    desc = f"filming {task.policy} on {task.spec.name}"
+    with tqdm(total=total, desc=desc, unit="frame") as bar:
+        return run_episode(replace(task, record_frames=True), on_frame=bar.update)
+
+
+def _ticked(bar: tqdm, item):
+    bar.update()
+    return item
 
 
 def _figure(summary: dict, path: Path) -> None:
@@ -168,7 +220,9 @@ def _write_report(
         "assist = mean residual root force in body weights; route precision/recall = gripped holds on the "
         "route / route holds gripped (all limbs); hold order = longest in-order subsequence of hand holds "
         "/ holds touched; contact dist = limb-to-hold distance when a grip closes; MPJPE to plan = joint "
-        "position error against the expert's planned motion (global, mm).",
+        "position error against the expert's planned motion (global, mm). A dash in the table, and "
+        "null in results.json, marks a metric with no value for any of its episodes (MPJPE to plan "
+        "for a policy without a plan, hold order when no hold was gripped, ...).",
         "",
         "![summary](summary.png)",
         "",
@@ -187,7 +241,8 @@ def _write_report(
         "wall_seconds": elapsed,
     }
     tmp = out_dir / "results.json.tmp"
-    tmp.write_text(json.dumps(results, indent=2, default=float))
+    # strict JSON (other readers refuse NaN/Infinity): a metric without a value is null
+    tmp.write_text(json.dumps(json_ready(results), indent=2, allow_nan=False))
     os.replace(tmp, out_dir / "results.json")
 
 
@@ -199,12 +254,19 @@ def run_demo(out_dir: Path, quick: bool = True, seed: int = 0) -> dict:
 
 
 def run_bench(
-    out_dir: Path, episodes: int, splits: list[str] | None, seed: int, workers: int
+    out_dir: Path,
+    episodes: int,
+    splits: list[str] | None,
+    seed: int,
+    workers: int,
+    policies: list[str] | None = None,
 ) -> dict:
-    """`navenv bench`: every policy on train and each test split, `episodes` each."""
+    """`navenv bench`: each policy (default: the built-ins) on train and each test split,
+    `episodes` each; `policies` are registry names or ``module:Class`` strings."""
     return run_suite(
         SuiteConfig(
             splits=tuple(splits) if splits else DEFAULT_SPLITS,
+            policies=tuple(policies) if policies else POLICIES,
             episodes=episodes,
             seed=seed,
             workers=workers,

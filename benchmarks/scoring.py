@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -103,3 +104,19 @@ def markdown_table(summary: dict[tuple[str, str], dict[str, float]]) -> str:
             )
         rows.append(f"| {split} | {policy} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def json_ready(value: Any) -> Any:
+    """`value` with dicts, lists and tuples rebuilt, numpy scalars as Python numbers and every
+    non-finite float (NaN: a metric with no value) as None, for strict JSON (null)."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_ready(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value

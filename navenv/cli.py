@@ -9,6 +9,26 @@ import argparse
 import sys
 from pathlib import Path
 
+# The climbing-wall splits of scenes.splits, spelled out so `--help` needs no import
+# (tests/navenv/test_cli_bench_splits.py keeps them in step); room splits have no routes to climb.
+BENCH_SPLITS: tuple[str, ...] = (
+    "train",
+    "val",
+    "test_iid",
+    "test_novel_geometry",
+    "test_novel_holds",
+)
+
+
+def _bench_split(name: str) -> str:
+    """argparse type of `bench --splits`: a climbing split, or an error that lists them."""
+    if name not in BENCH_SPLITS:
+        kind = "a room split (rooms have no routes)" if name.startswith("rooms_") else "unknown"
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is {kind}; the bench runs climbing splits: {', '.join(BENCH_SPLITS)}"
+        )
+    return name
+
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from benchmarks.main_job import run_demo
@@ -26,6 +46,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         splits=args.splits,
         seed=args.seed,
         workers=args.workers,
+        policies=args.policies,
     )
     return 0
 
@@ -74,7 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--splits",
         nargs="*",
         default=None,
-        help="splits to run (default: train and every test split)",
+        type=_bench_split,
+        choices=BENCH_SPLITS,
+        help="climbing splits to run (default: train and every test split)",
+    )
+    bench.add_argument(
+        "--policies",
+        "--policy",
+        dest="policies",
+        nargs="+",
+        action="extend",  # `--policy a --policy b` runs both
+        default=None,
+        metavar="NAME",
+        help="policies to run: registry names (random, scripted_kinematic, scripted_physics, bc, "
+        "`navenv.policies` entry points) or module.path:ClassName (default: the built-in three)",
     )
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
