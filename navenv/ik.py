@@ -2,7 +2,8 @@
 
 Position targets for sites (hands, feet, ...), a posture prior in the null space, joint limits,
 and (optionally) contact avoidance: every contact deeper than `penetration_tol` adds a row that
-pushes its contact point back out along the contact normal. Used to spawn the climber in its start
+pushes its contact point back out along the contact normal (contact depths: `navenv.penetration`,
+whose `deepest_penetration` is re-exported here). Used to spawn the climber in its start
 stance and by the scripted climber to plan reaches.
 """
 
@@ -12,6 +13,10 @@ from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
+
+from navenv.penetration import deepest_penetration, own_contacts
+
+__all__ = ["IKConfig", "IKResult", "SiteTarget", "deepest_penetration", "solve_ik"]
 
 
 @dataclass
@@ -200,16 +205,6 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-def deepest_penetration(model: mujoco.MjModel, data: mujoco.MjData, own_set: np.ndarray) -> float:
-    """Deepest contact (m) involving a geom in `own_set` (bool per geom), for the current qpos."""
-    mujoco.mj_collision(model, data)
-    if not data.ncon:
-        return 0.0
-    con = data.contact[: data.ncon]
-    mine = own_set[con.geom1] | own_set[con.geom2]
-    return float(max(0.0, -con.dist[mine].min())) if mine.any() else 0.0
-
-
 def _contact_rows(model, data, own_set, cfg: IKConfig, rows: list, rhs: list) -> float:
     """Append one row per penetrating contact of our geoms; returns the deepest penetration.
 
@@ -218,13 +213,13 @@ def _contact_rows(model, data, own_set, cfg: IKConfig, rows: list, rhs: list) ->
     deepest = 0.0
     jacp1 = np.zeros((3, model.nv))
     jacp2 = np.zeros((3, model.nv))
-    for c in data.contact[: data.ncon]:
-        depth = -c.dist
+    ids, dist = own_contacts(data, own_set)
+    for i, d in zip(ids, dist):
+        depth = -d
         if depth <= 0.5 * cfg.penetration_tol:
             continue
+        c = data.contact[int(i)]
         g1, g2 = c.geom1, c.geom2
-        if not (own_set[g1] or own_set[g2]):
-            continue
         deepest = max(deepest, depth)
         n = c.frame[:3]  # normal points from geom1 to geom2
         # separate the two contact points along the normal: d(dist) = n . (J2 - J1) dq

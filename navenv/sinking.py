@@ -5,7 +5,8 @@ thigh that passed through a 10 cm wall panel, the knee out the back, as a graze 
 capsule's axis crosses the box and no face is deeply inside. `DepthGauge` adds a ray test on a
 model of the scene alone (`SceneRays`): for each bone (a body's joint to its child's joint), a ray
 from each end toward the other; when both hit and the hits are not the same point, the bone runs
-through solid between them, and that stretch counts as depth.
+through solid between them, and that stretch counts as depth. Contact depths come from
+`navenv.penetration`, the one place depth is defined.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from navenv.ik import deepest_penetration
+from navenv.penetration import deepest_penetration
 from navenv.world import scene_spec
 from scenes.types import Scene
 

@@ -5,7 +5,7 @@
 - route: climbing-route adherence (holds touched, order, precision/recall, progress).
 - forecast: best-of-K minADE / minFDE (m) and geodesic minADE (rad), ATS / ETH-UCY style.
 
-Depends on numpy and scipy only.
+Depends on numpy and scipy, and on navenv.penetration for the one definition of depth.
 """
 
 from benchmarks.metrics.forecast import (

@@ -8,7 +8,9 @@ semantics, such as scenes.types.Primitive).
 Penetration depth of a point into one solid is its distance to that solid's surface when it
 is inside (the negated signed distance), and 0 outside. For a point inside several solids the
 deepest one counts; for overlapping solids this is a lower bound on the distance to the
-surface of their union. Depths are exact for boxes, spheres, capsules, cylinders and planes;
+surface of their union. That depth convention (negated signed distance, clamped at 0) is
+`navenv.penetration`'s, which the env, the IK and the planner measure contacts by; here it is
+applied to analytic signed distances. Depths are exact for boxes, spheres, capsules, cylinders and planes;
 ellipsoids use a lower bound (see `Ellipsoids`).
 """
 
@@ -22,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from benchmarks.metrics._validate import float_array, rotation_array
+from navenv.penetration import depths_m
 
 _CHUNK_PAIRS = 1 << 21  # point-shape pairs per chunk: bounds temporaries to ~50 MB
 
@@ -275,11 +278,11 @@ def penetration_depth_m(points: ArrayLike, shapes: StaticShapes) -> np.ndarray:
         )
         if f is not None
     )
-    out = np.zeros(flat.shape[0])
+    inside = np.zeros(flat.shape[0])
     step = max(1, _CHUNK_PAIRS // max(1, n_shapes))
     for start in range(0, flat.shape[0], step):
-        out[start : start + step] = _depth_chunk(flat[start : start + step], shapes)
-    return np.maximum(out, 0.0).reshape(x.shape[:-1])
+        inside[start : start + step] = _depth_chunk(flat[start : start + step], shapes)
+    return depths_m(-inside).reshape(x.shape[:-1])  # inside distance = -signed distance
 
 
 def _depths(depth_m: ArrayLike) -> np.ndarray:

@@ -34,6 +34,7 @@ from navenv.envs.climb.rewards import RewardState, reward_terms
 from navenv.envs.climb.spawn import start_stance
 from navenv.envs.ego import EgoVideo
 from navenv.envs.grips import NO_HOLD, Grips
+from navenv.penetration import deepest_m
 
 GRIP_SLICE = action_layout()["grips"]  # the same in every action layout
 BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
@@ -277,7 +278,7 @@ class ClimbRouteEnv(gym.Env):
         else:
             broken = np.zeros(4, bool)
             unstable = not np.isfinite(d.qpos).all()
-            penetration = float(max(0.0, -d.contact.dist.min())) if d.ncon else 0.0
+            penetration = deepest_m(d.contact.dist[: d.ncon])
         if unstable:  # never hand out NaN: roll back to the last good state and truncate
             d.qpos[:], d.qvel[:] = self._ep.last_good_qpos, self._ep.last_good_qvel
             mujoco.mj_forward(m, d)
