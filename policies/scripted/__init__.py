@@ -2,12 +2,13 @@
 climbs it in ClimbRoute, replaying the plan (kinematic control) or tracking it (physics)."""
 
 from policies.scripted.climber import ScriptedClimber
-from policies.scripted.planner import ClimbPlan, Keyframe, PlannerConfig, plan_climb
+from policies.scripted.planner import ClimbPlan, IKWeights, Keyframe, PlannerConfig, plan_climb
 from policies.scripted.sequence import climb_sequence, derive_moves
 from policies.scripted.trajectory import TimingLimits
 
 __all__ = [
     "ClimbPlan",
+    "IKWeights",
     "Keyframe",
     "PlannerConfig",
     "ScriptedClimber",

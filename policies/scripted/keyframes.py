@@ -15,7 +15,8 @@ resolved in short chunks and the best state seen is kept (worst error plus twice
 `WallClearance` pushes a planned pelvis position out from the wall and volumes behind it (rays on
 a model of the scene alone, so they never hit the climber). Depth is measured by
 `navenv.sinking.DepthGauge`: contacts, and with the scene's rays, limbs that went right through
-a panel (which MuJoCo's contacts report as a graze).
+a panel (which MuJoCo's contacts report as a graze); over a whole trajectory by
+`navenv.penetration.frame_depths` (`frame_quality`, `frame_penetration`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from navenv.envs.climb.spawn import limb_axes
 from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, SiteTarget, solve_ik
+from navenv.penetration import frame_depths
 from navenv.sinking import DepthGauge, SceneRays
 from navenv.world import hold_frame
 from scenes.types import Hold
@@ -51,18 +53,51 @@ PROBES: tuple[tuple[tuple[float, float], float], ...] = (
 
 @dataclass
 class IKWeights:
-    """How the keyframe IK weighs its rows (see PlannerConfig for each field's meaning)."""
+    """How the keyframe IK weighs its rows and when it stops (`PlannerConfig.ik`)."""
 
     iterations: int = 40
+    """Iterations of an IK pass (a keyframe takes one to three, see the module docstring)."""
     hold_weight: float = 5.0
+    """Weight of a limb on a hold (the travelling limb has 1), so posture never drags it off."""
+    axis_weight: float = 0.3
+    """Weight (per radian) of an arriving limb's turn for its hold (palm to the wall, toes in);
+    the planner gives a travelling limb half of it."""
     held_axis_weight: float = 1.0
+    """Weight (per radian) that keeps a holding limb turned as it was when it gripped."""
     contact_weight: float = 10.0
+    """Weight of a contact-avoidance row: contacts win over targets."""
     damping: float = 1e-3
+    """Levenberg-Marquardt damping of the IK steps (m^2)."""
     clear_max_step: float = 0.05
+    """Largest joint step (rad or m) per iteration while resolving contacts."""
     tolerance_m: float = 0.002
+    """An IK pass stops when every target is this close (m)."""
     root_prior_weight: float = 0.1
+    """Pull of the pelvis toward its planned place in the first IK pass (per m and rad)."""
     penetration_tol: float = 0.005
-    good_error_m: float = 0.01  # a contact-free solution this close ends the search
+    """Contacts shallower than this (m) are allowed on keyframes holding holds (the planner
+    repairs frames deeper than twice this)."""
+    good_error_m: float = 0.01
+    """A contact-free solution whose holding limbs are this close (m) ends the contact search."""
+
+    def __post_init__(self) -> None:
+        if self.iterations < 1:
+            raise ValueError(f"IKWeights.iterations: expected >= 1, got {self.iterations}")
+        for name in ("damping", "clear_max_step"):
+            if not (getattr(self, name) > 0):
+                raise ValueError(f"IKWeights.{name}: expected > 0, got {getattr(self, name)}")
+        for name in (
+            "hold_weight",
+            "axis_weight",
+            "held_axis_weight",
+            "contact_weight",
+            "tolerance_m",
+            "root_prior_weight",
+            "penetration_tol",
+            "good_error_m",
+        ):
+            if not (getattr(self, name) >= 0):
+                raise ValueError(f"IKWeights.{name}: expected >= 0, got {getattr(self, name)}")
 
 
 @dataclass
@@ -99,6 +134,11 @@ class KeyframeSolver:
         self.rng = np.random.default_rng(RESTART_SEED)
         self.restarts_left = RESTART_BUDGET  # keyframes that may be shaken, per solver (plan)
         self.iterations: list[int] = []  # per IK pass (negative: contact passes), for profiling
+
+    def set_qpos(self, qpos: np.ndarray) -> None:
+        """Put the solver's configuration (the start of the next solve) at `qpos`, posed."""
+        self.d.qpos[:] = qpos
+        mujoco.mj_kinematics(self.m, self.d)
 
     def site(self, limb: str) -> tuple[np.ndarray, np.ndarray]:
         """Current world position and rotation (3, 3) of `limb`'s grip site."""
@@ -261,16 +301,7 @@ def frame_quality(
     """(T,) depth (m) of each configuration of `qpos` (T, nq) by a `DepthGauge` (`own`: the
     humanoid's geoms; `rays`: the scene alone, so bones through a panel count too) and
     (T, S, 3) positions of `sites`."""
-    data = mujoco.MjData(model)
-    gauge = DepthGauge(model, own, rays)
-    pen = np.empty(len(qpos))
-    pos = np.empty((len(qpos), len(sites), 3))
-    for t, q in enumerate(qpos):
-        data.qpos[:] = q
-        mujoco.mj_kinematics(model, data)
-        pen[t] = gauge(data)
-        pos[t] = data.site_xpos[sites]
-    return pen, pos
+    return frame_depths(model, qpos, DepthGauge(model, own, rays), sites)
 
 
 def frame_penetration(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from navenv.envs.climb.compiled import _limb_sequences
+from navenv.envs.climb.compiled import limb_sequences
 from scenes.reach import DEFAULT_CLIMBER, ClimberDims, stance_reachable
 from scenes.types import LIMBS, Hold, Route
 
@@ -78,7 +78,7 @@ def derive_moves(
 ) -> list[tuple[str, str]]:
     """Moves for a route without `moves`: hands take the hand sequence (the lower hand moves),
     feet follow on the foot sequence, both hands match on the top hold."""
-    hand_seq, foot_seq = _limb_sequences(route, dict(kinds))
+    hand_seq, foot_seq = limb_sequences(route, dict(kinds))
     stance = dict(route.start)
     starts = set(stance.values())
     hand_next = [h for h in hand_seq if h not in starts and h != route.top]

@@ -51,7 +51,7 @@ def test_a_sunk_arm_is_pushed_out_with_holds_and_bounds_kept(scene, world):
     own = np.zeros(world.model.ngeom, bool)
     own[idx.geoms] = True
     pen0, sites0 = frame_quality(world.model, sunk, own, idx.grip_sites)
-    tol = 2 * cfg.penetration_tol
+    tol = 2 * cfg.ik.penetration_tol
     assert (pen0 > tol).sum() >= 3  # the arm is in the wall
     rest = np.array([k.frame for k in plan.stances if k.rest])
     limits = cfg.limits

@@ -108,7 +108,7 @@ def test_speed_and_acceleration_within_bounds(world, plan):
 
 
 def test_no_penetration_beyond_tolerance(scene, world, plan):
-    tol = PlannerConfig().penetration_tol
+    tol = PlannerConfig().ik.penetration_tol
     own = np.zeros(world.model.ngeom, bool)
     own[world.index.geoms] = True
     rays = SceneRays(scene)  # limbs right through a panel count too
@@ -142,7 +142,7 @@ def test_no_limb_through_an_overhang_panel():
         mujoco.mj_kinematics(world.model, data)
         through.append(gauge.pierce(data))
     assert max(through) == 0.0
-    assert plan.max_penetration <= 2 * PlannerConfig().penetration_tol + 1e-3
+    assert plan.max_penetration <= 2 * PlannerConfig().ik.penetration_tol + 1e-3
 
 
 def test_motion_is_the_qpos(world, plan):

@@ -53,7 +53,7 @@ class CompiledWorld:
         """Arrays of `route`'s holds and its hand/foot sequences for observations and rewards."""
         holds = self.scene.holds
         slot = self.hold_slot
-        hands, feet = _limb_sequences(route, {h.id: h.kind for h in holds})
+        hands, feet = limb_sequences(route, {h.id: h.kind for h in holds})
         return RouteView(
             np.array([h.position for h in holds]),
             np.array([h.normal for h in holds]),
@@ -80,7 +80,7 @@ class CompiledWorld:
         return qpos.copy(), qvel.copy()
 
 
-def _limb_sequences(route: Route, kinds: dict[str, str]) -> tuple[list[str], list[str]]:
+def limb_sequences(route: Route, kinds: dict[str, str]) -> tuple[list[str], list[str]]:
     """Hold ids in the order hands (and feet) take them: start holds, then the route's moves.
     Routes without moves (hand-made, imported): hands take non-footholds, feet footholds, in
     route order."""
