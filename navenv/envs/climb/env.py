@@ -36,7 +36,6 @@ from navenv.envs.ego import EgoVideo
 from navenv.envs.grips import NO_HOLD, Grips
 from navenv.penetration import deepest_m
 
-GRIP_SLICE = action_layout()["grips"]  # the same in every action layout
 BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 FLOOR_REACH = 1.3  # m: no part but a foot reaches lower than this below the pelvis (hands: ~0.9 m)
 
