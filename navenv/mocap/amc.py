@@ -23,6 +23,7 @@ import numpy as np
 
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
+from navenv.mocap.cleanup import MocapReport, clean_source
 from navenv.mocap.retarget import RetargetResult, retarget
 from navenv.mocap.source import MocapError, SourceMotion, euler_to_matrix, split_lines
 
@@ -358,15 +359,28 @@ def load_amc(
     units_to_m: float | None = None,
     ground: bool = True,
     return_result: bool = False,
+    reference_frame: str = "auto",
+    repair_spikes: bool = False,
+    report: MocapReport | None = None,
 ) -> Motion | RetargetResult:
     """Read ASF + AMC files and retarget them onto navenv's SMPL-24 skeleton.
 
     Returns the `Motion`, or with ``return_result=True`` the whole `RetargetResult`.
     ``source_fps`` is the recording rate (not stored in AMC), ``fps`` resamples the result,
     ``units_to_m`` overrides the ASF's ``:units length``. See `navenv.mocap.retarget.retarget`.
+    ``reference_frame``, ``repair_spikes`` and ``report`` work as in `load_bvh` (AMC takes rarely
+    start with a reference frame, so 'auto' leaves them alone; spikes are as common).
     """
-    result = retarget(
+    source, report = clean_source(
         read_amc(asf_path, amc_path, source_fps=source_fps),
+        reference_frame=reference_frame,
+        repair_spikes=repair_spikes,
+        mapping=mapping,
+        units_to_m=units_to_m,
+        report=report,
+    )
+    result = retarget(
+        source,
         mapping=mapping,
         skeleton=skeleton,
         fit_shape=fit_shape,
@@ -374,4 +388,5 @@ def load_amc(
         ground=ground,
         fps=fps,
     )
+    result.cleanup = report
     return result if return_result else result.motion

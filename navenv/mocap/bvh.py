@@ -18,6 +18,7 @@ import numpy as np
 
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
+from navenv.mocap.cleanup import MocapReport, clean_source
 from navenv.mocap.retarget import RetargetResult, retarget
 from navenv.mocap.source import MocapError, SourceMotion, euler_to_matrix, split_lines
 
@@ -264,6 +265,9 @@ def load_bvh(
     units_to_m: float | None = None,
     ground: bool = True,
     return_result: bool = False,
+    reference_frame: str = "auto",
+    repair_spikes: bool = False,
+    report: MocapReport | None = None,
 ) -> Motion | RetargetResult:
     """Read a BVH file and retarget it onto navenv's SMPL-24 skeleton.
 
@@ -271,9 +275,23 @@ def load_bvh(
     whole `RetargetResult` (motion, skeleton, residuals, mapped source joints). ``fps`` resamples
     the result (None keeps the file's rate); ``units_to_m`` overrides unit detection. See
     `navenv.mocap.retarget.retarget` for mapping, skeleton, fit_shape and ground.
+
+    Before retargeting (`navenv.mocap.cleanup`, which gives the rules and numbers):
+    ``reference_frame`` 'auto' drops a leading reference T-pose frame (CMU's BVH conversions
+    start with one), 'drop' always drops frame 0, 'keep' never does; one-frame spikes are
+    detected and, with ``repair_spikes=True``, interpolated. ``report`` (a `MocapReport`) is
+    filled with what was done; the `RetargetResult` carries the same report as ``cleanup``.
     """
-    result = retarget(
+    source, report = clean_source(
         read_bvh(path),
+        reference_frame=reference_frame,
+        repair_spikes=repair_spikes,
+        mapping=mapping,
+        units_to_m=units_to_m,
+        report=report,
+    )
+    result = retarget(
+        source,
         mapping=mapping,
         skeleton=skeleton,
         fit_shape=fit_shape,
@@ -281,4 +299,5 @@ def load_bvh(
         ground=ground,
         fps=fps,
     )
+    result.cleanup = report
     return result if return_result else result.motion

@@ -25,6 +25,7 @@ Steps (all on metres, navenv's world frame: z up, the person faces -y at identit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,9 @@ from navenv.body.rotations import matrix_to_rot6d, rot6d_to_matrix
 from navenv.body.skeleton import Skeleton
 from navenv.mocap.mapping import resolve_mapping
 from navenv.mocap.source import MocapError, SourceMotion
+
+if TYPE_CHECKING:  # cleanup imports this module (for units); the report is only annotated here
+    from navenv.mocap.cleanup import MocapReport
 
 _J = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
 _COINCIDENT_M = 0.01
@@ -79,6 +83,8 @@ class RetargetResult:
     source_joints: (T, 24, 3) the targets in metres, same frame and grounding as the motion,
     NaN rows for joints without a target. mapping: {smpl: source joint} used; dialect: its name
     or 'custom'. units_to_m: metres per source unit. ground_shift_m: z added by grounding.
+    cleanup: what `load_bvh` / `load_amc` did to the source before retargeting (a dropped
+    reference frame, detected and repaired spikes); None from `retarget` itself.
     """
 
     motion: Motion
@@ -90,6 +96,7 @@ class RetargetResult:
     dialect: str
     units_to_m: float
     ground_shift_m: float
+    cleanup: MocapReport | None = None
 
 
 def detect_units_to_m(leg_length_units: float, *, where: str = "<source>") -> float:
@@ -230,23 +237,37 @@ def _position_fit(
         return rot6d_to_matrix(r6.double()).numpy(), tr.double().numpy()
 
 
-def _to_navenv(source: SourceMotion, names: dict[str, str], units_to_m: float | None):
-    """The source in metres and navenv's frame, its joint index per mapped SMPL joint, units."""
+def source_units_to_m(
+    source: SourceMotion, names: dict[str, str], units_to_m: float | None = None
+) -> float:
+    """Metres per source unit: ``units_to_m`` if given, else the file's, else from leg length.
+
+    ``names`` is a resolved {smpl joint: source joint} mapping (`resolve_mapping`); the cleanup
+    step (`navenv.mocap.cleanup`) calls this before retargeting to measure speeds in m/s.
+    """
     where = source.source
-    idx = {smpl: source.index(n) for smpl, n in names.items()}
-    rest = source.rest_positions()
-    leg = np.mean(
-        [
-            np.linalg.norm(rest[idx[f"{s}_hip"]] - rest[idx[f"{s}_knee"]])
-            + np.linalg.norm(rest[idx[f"{s}_knee"]] - rest[idx[f"{s}_ankle"]])
-            for s in ("left", "right")
-        ]
-    )
     if units_to_m is None:
+        idx = {smpl: source.index(n) for smpl, n in names.items()}
+        rest = source.rest_positions()
+        leg = np.mean(
+            [
+                np.linalg.norm(rest[idx[f"{s}_hip"]] - rest[idx[f"{s}_knee"]])
+                + np.linalg.norm(rest[idx[f"{s}_knee"]] - rest[idx[f"{s}_ankle"]])
+                for s in ("left", "right")
+            ]
+        )
         units_to_m = source.units_to_m or detect_units_to_m(leg, where=where)
     if not (np.isfinite(units_to_m) and units_to_m > 0):
         raise MocapError(f"{where}: units_to_m must be a positive number, got {units_to_m!r}")
-    return source.transformed(_navenv_frame(rest, idx, where), units_to_m), idx, float(units_to_m)
+    return float(units_to_m)
+
+
+def _to_navenv(source: SourceMotion, names: dict[str, str], units_to_m: float | None):
+    """The source in metres and navenv's frame, its joint index per mapped SMPL joint, units."""
+    idx = {smpl: source.index(n) for smpl, n in names.items()}
+    units_to_m = source_units_to_m(source, names, units_to_m)
+    frame = _navenv_frame(source.rest_positions(), idx, source.source)
+    return source.transformed(frame, units_to_m), idx, units_to_m
 
 
 def _targeted(rest: np.ndarray, s_of: np.ndarray) -> np.ndarray:
