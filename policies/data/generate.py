@@ -101,6 +101,10 @@ def _resume(out: Path, config: GenerateConfig, log) -> Manifest:
     if not (out / "manifest.json").exists():
         return fresh
     old = load_manifest(out)
+    try:  # fields added since the dataset was written take their defaults
+        old.config = GenerateConfig.from_json(old.config).to_json()
+    except (TypeError, ValueError):
+        pass  # unknown or invalid keys: the comparison below names them
     if old.config != fresh.config:
         diff = sorted(
             k

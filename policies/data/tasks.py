@@ -65,6 +65,9 @@ class GenerateConfig:
     episodes' `plan_penetration` says how deep)."""
     compresslevel: int = 6
     """Deflate level of shard members (0 = stored, 9 = smallest)."""
+    plan_seed_offset: int = 0
+    """Added to every drawn plan seed: the same scenes and routes climbed by the expert on
+    other seeds (an evaluation's "expert on another seed" reference)."""
 
     def __post_init__(self) -> None:
         from scenes import splits
@@ -173,6 +176,7 @@ def make_tasks(config: GenerateConfig) -> list[EpisodeTask]:
             order = rng.permutation(len(specs))
         scene = int(order[g % len(specs)])
         route_draw, plan_seed = (int(x) for x in rng.integers(0, 2**31 - 1, size=2))
+        plan_seed += config.plan_seed_offset
         for c in range(config.clips_per_plan):
             e = g * config.clips_per_plan + c
             if e < config.episodes:

@@ -71,6 +71,27 @@ def test_manifest_describes_the_dataset(dataset) -> None:
     assert obj["counts"]["frames"] == 120 and obj["navenv_version"]
 
 
+def test_plan_seed_offset_keeps_scenes_routes_and_clips() -> None:
+    """An evaluation's "expert on another seed": same tasks, every plan seed shifted."""
+    base = make_tasks(GenerateConfig(episodes=12, planner="x:y"))
+    other = make_tasks(GenerateConfig(episodes=12, planner="x:y", plan_seed_offset=1))
+    assert [(t.scene_name, t.route_draw, t.clip_index) for t in base] == [
+        (t.scene_name, t.route_draw, t.clip_index) for t in other
+    ]
+    assert [t.plan_seed + 1 for t in base] == [t.plan_seed for t in other]
+
+
+def test_resume_accepts_a_manifest_written_before_a_config_field_existed(tmp_path) -> None:
+    """A dataset from before `plan_seed_offset` resumes: missing fields take their defaults."""
+    cfg = tiny_config(episodes=2, clips_per_plan=1, shard_size=1)
+    generate(cfg, tmp_path, workers=1, progress=False)
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    del man["config"]["plan_seed_offset"]
+    (tmp_path / "manifest.json").write_text(json.dumps(man))
+    summary = generate(cfg, tmp_path, workers=1, progress=False)
+    assert summary.skipped_shards == 2 and summary.episodes == 0
+
+
 def test_tasks_are_deterministic_prefix_stable_and_cover_scenes() -> None:
     cfg = GenerateConfig(episodes=70, clips_per_plan=2, planner="x:y")
     tasks = make_tasks(cfg)
