@@ -1,4 +1,4 @@
-"""`navenv data ...`: generate, info, to-minari (the argparse definitions live in navenv.cli)."""
+"""`navenv data ...`: generate, info, to-minari, encode (argparse definitions: navenv.cli)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def run(args: argparse.Namespace) -> int:
         return info(args.dir)
     if command == "to-minari":
         return _to_minari(args)
-    raise ValueError(f"navenv data {command!r}: expected generate, info or to-minari")
+    if command == "encode":
+        return _encode(args)
+    raise ValueError(f"navenv data {command!r}: expected generate, info, to-minari or encode")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -89,4 +91,23 @@ def _to_minari(args: argparse.Namespace) -> int:
         f"wrote Minari dataset {args.dataset_id!r}: {ds.total_episodes} episodes, "
         f"{ds.total_steps} steps; load it with minari.load_dataset({args.dataset_id!r})"
     )
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    from policies.encoders.cache import encode_dataset
+
+    summary = encode_dataset(
+        args.dir,
+        args.out,
+        encoder=args.encoder,
+        encoder_path=args.encoder_path,
+        ego=args.ego,
+        fps_stride=args.fps_stride,
+        batch=args.batch,
+        device=args.device,
+        overwrite=args.overwrite,
+        progress=True,
+    )
+    print(summary.line())
     return 0
