@@ -54,7 +54,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_track(args: argparse.Namespace) -> int:
     from benchmarks.mocap_demo import track_file
 
-    track_file(Path(args.file), out=Path(args.out), asf=Path(args.asf) if args.asf else None)
+    track_file(
+        Path(args.file),
+        out=Path(args.out),
+        asf=Path(args.asf) if args.asf else None,
+        reference_frame=args.reference_frame,
+        repair_spikes=args.repair_spikes,
+    )
     return 0
 
 
@@ -68,6 +74,38 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from policies.data import cli as data_cli
 
     return data_cli.run(args)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from policies.climb_diffusion import train as climb_train
+
+    argv = (
+        sys.argv[sys.argv.index("climb-diffusion") + 1 :] if "climb-diffusion" in sys.argv else []
+    )
+    result = climb_train.train(
+        climb_train.config_from_args(args),
+        args.data,
+        args.out,
+        val_dir=args.val,
+        resume=args.resume,
+        max_episodes=args.max_episodes,
+        eval_every=args.eval_every,
+        checkpoint_every=args.checkpoint_every,
+        device=args.device,
+        command=" ".join(["navenv train climb-diffusion", *argv]),
+    )
+    print(
+        f"trained {result.steps} steps in {result.seconds:.0f} s "
+        f"({result.clips_per_second:.1f} clips/s); best val MPJPE "
+        f"{result.best_val_mpjpe_mm:.0f} mm at step {result.best_step}; model in {args.out}/model"
+    )
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from benchmarks import climb_eval
+
+    return climb_eval.run_from_args(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("file", help=".bvh file, or .amc file (with --asf)")
     track.add_argument("--asf", default=None, help="the .asf skeleton for an .amc file")
     track.add_argument("--out", default="reports/track", help="output directory")
+    track.add_argument(
+        "--reference-frame",
+        default="auto",
+        choices=["auto", "keep", "drop"],  # navenv.mocap.REFERENCE_FRAME_MODES, kept import-free
+        help="a leading reference T-pose frame: auto drops it when detected (default)",
+    )
+    track.add_argument(
+        "--repair-spikes",
+        action="store_true",
+        help="interpolate one-frame spikes (they are always detected and listed)",
+    )
     track.set_defaults(func=_cmd_track)
 
     scenes = sub.add_parser("scenes", help="list, show, import and render scenes")
@@ -133,10 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("mesh")
     imp.add_argument("--out", required=True, help="scene directory to write")
     imp.add_argument("--kind", default="climbing_wall", choices=["climbing_wall", "room"])
-    imp.add_argument("--up", default="auto", choices=["auto", "y", "z"])
+    imp.add_argument("--up", default="auto", choices=["auto", "x", "y", "z"])
     imp.add_argument("--scale", default="1.0", help="metres per unit, or 'auto'")
     imp.add_argument(
         "--holds", default="detect", help="detect | generate | none | path to a holds JSON"
+    )
+    imp.add_argument(
+        "--allow-no-routes",
+        action="store_true",
+        help="write a climbing wall on which no route could be set (with a warning) "
+        "instead of failing",
     )
     render = scenes_sub.add_parser("render", help="render a scene from its tripod camera to a PNG")
     render.add_argument("scene")
@@ -194,7 +249,52 @@ def build_parser() -> argparse.ArgumentParser:
     mini.add_argument(
         "--minari-root", default=None, help="where Minari stores datasets (default: its own)"
     )
+    enc = data_sub.add_parser(
+        "encode",
+        help="encode a dataset's frames with a frozen image encoder into a token cache "
+        "(resumes a killed run)",
+    )
+    enc.add_argument("dir", help="dataset directory written by `navenv data generate`")
+    enc.add_argument("--encoder", default="navenv-cnn", choices=["navenv-cnn", "dinov2"])
+    enc.add_argument(
+        "--encoder-path",
+        default=None,
+        metavar="P",
+        help="dinov2: local Hugging Face DINOv2 directory (required; nothing is downloaded); "
+        "navenv-cnn: another checkpoint directory (default: the shipped weights)",
+    )
+    enc.add_argument(
+        "--out", default=None, help="cache directory (default: DIR/encoded/<encoder name>)"
+    )
+    enc.add_argument("--ego", action="store_true", help="also encode the ego videos")
+    enc.add_argument(
+        "--fps-stride", type=int, default=1, help="keep every n-th video frame (default: all)"
+    )
+    enc.add_argument("--batch", type=int, default=64, help="frames per encoder call")
+    enc.add_argument("--device", default="cpu", help="torch device of the encoder")
+    enc.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="re-encode a cache made with other weights, settings or data",
+    )
     data.set_defaults(func=_cmd_data)
+
+    train = sub.add_parser("train", help="train a learned method on a dataset")
+    train_sub = train.add_subparsers(dest="method", metavar="METHOD", required=True)
+    from policies.climb_diffusion.cli_args import add_train_arguments
+
+    add_train_arguments(
+        train_sub.add_parser("climb-diffusion", help="the video-to-motion diffusion transformer")
+    )
+    train.set_defaults(func=_cmd_train)
+    evaluate = sub.add_parser("eval", help="offline evaluation of a learned method")
+    eval_sub = evaluate.add_subparsers(dest="method", metavar="METHOD", required=True)
+    from benchmarks.climb_eval_args import add_eval_arguments
+
+    add_eval_arguments(
+        eval_sub.add_parser("climb-diffusion", help="video-to-motion adherence on the splits")
+    )
+    evaluate.set_defaults(func=_cmd_eval)
     return parser
 
 

@@ -47,7 +47,11 @@ _ACCEPTED = (
 )
 # Methods whose module registers them when imported; imported on first use so that loading a
 # checkpoint by method name needs no import by the caller.
-_BUILTIN_METHOD_MODULES = {"bc": "policies.bc"}
+_BUILTIN_METHOD_MODULES = {
+    "bc": "policies.bc",
+    "climb_diffusion": "policies.climb_diffusion.policy",
+    "navenv-cnn": "policies.encoders.cnn",
+}
 
 
 class CheckpointError(ValueError):
@@ -156,10 +160,11 @@ def save_pretrained(
         CONFIG_FILE: (json.dumps(meta, indent=2) + "\n").encode(),
         CARD_FILE: card.encode(),
     }
-    return _write_directory(Path(directory), files, overwrite)
+    return write_directory(Path(directory), files, overwrite)
 
 
-def _write_directory(target: Path, files: dict[str, bytes], overwrite: bool) -> Path:
+def write_directory(target: Path, files: dict[str, bytes], overwrite: bool) -> Path:
+    """Write `files` (name -> bytes) as directory `target` atomically: all of them, or none."""
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target}: exists and is not a directory")
     if target.exists() and not overwrite:

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from benchmarks.metrics._validate import choice, float_array, int_array
+from benchmarks.metrics._validate import choice, float_array, int_array, positive
 
 LIMB_NAMES: tuple[str, ...] = ("left_hand", "right_hand", "left_foot", "right_foot")
 """Column order of `contacts` and `limb_positions` (matches scenes.types.LIMBS)."""
@@ -234,3 +234,35 @@ def route_completed(
         if run >= min_frames:
             return True
     return False
+
+
+def kinematic_contacts(
+    limb_positions: ArrayLike,
+    hold_positions: ArrayLike,
+    *,
+    fps: float,
+    radius_m: float = 0.12,
+    max_speed_m_s: float = 0.5,
+) -> np.ndarray:
+    """Contacts (T, 4) inferred from a motion alone: the hold each limb rests on, -1 none.
+
+    limb_positions: (T, 4, 3) metres (hands, feet); hold_positions: (H, 3) metres.
+    Limb l is on hold h at frame t when h is the nearest hold, closer than `radius_m` (the
+    scripted expert's SMPL hand/foot joints sit 7-11 cm from the centre of the hold they grip),
+    and the limb moves slower than `max_speed_m_s` (central difference; one-sided at the ends),
+    so a hand sweeping past a hold does not touch it. For scoring motions that carry no contact
+    labels (generated ones) with the route metrics of this module.
+    """
+    x = float_array(limb_positions, "limb_positions", ("T", 4, 3))
+    holds = float_array(hold_positions, "hold_positions", ("H", 3), min_size=0)
+    rate = positive(fps, "fps")
+    out = np.full(x.shape[:2], -1, dtype=np.int64)
+    if holds.shape[0] == 0:
+        return out
+    dist = np.linalg.norm(x[:, :, None] - holds[None, None], axis=-1)  # (T, 4, H)
+    nearest = dist.argmin(axis=-1)
+    close = np.take_along_axis(dist, nearest[..., None], axis=-1)[..., 0] < radius_m
+    speed = np.linalg.norm(np.gradient(x, axis=0), axis=-1) * rate if len(x) > 1 else 0.0
+    on = close & (speed < max_speed_m_s)
+    out[on] = nearest[on]
+    return out

@@ -180,3 +180,23 @@ def test_bad_options_and_sizes_raise():
         route_completed(c, ROUTE, min_frames=0)
     with pytest.raises(ValueError, match="top"):
         route_completed(c, ROUTE, top=-1)
+
+
+def test_kinematic_contacts_need_a_near_hold_and_a_still_limb():
+    from benchmarks.metrics import kinematic_contacts
+
+    holds = np.array([[0.0, 0.0, 1.0], [0.5, 0.0, 1.5]])
+    t = 7
+    limbs = np.full((t, 4, 3), 10.0)  # far from every hold
+    limbs[:, 0] = [0.05, 0.0, 1.0]  # left hand rests 5 cm from hold 0
+    limbs[:, 1] = np.linspace([0.5, -0.6, 1.5], [0.5, 0.6, 1.5], t)  # through hold 1 at 2 m/s
+    c = kinematic_contacts(limbs, holds, fps=10.0)
+    assert c.shape == (t, 4)
+    assert (c[:, 0] == 0).all()
+    assert (c[:, 1] == -1).all()  # 2 m/s through the hold: not a touch
+    assert (c[:, 2:] == -1).all()
+    slow = kinematic_contacts(limbs, holds, fps=0.1)  # the same path, 100 times slower
+    assert slow[3, 1] == 1 and (slow[:, 1] == 1).sum() == 1  # at rest there: a touch
+    assert (kinematic_contacts(limbs, np.zeros((0, 3)), fps=10.0) == -1).all()
+    with pytest.raises(ValueError, match="fps"):
+        kinematic_contacts(limbs, holds, fps=0.0)

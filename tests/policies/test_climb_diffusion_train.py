@@ -1,0 +1,129 @@
+"""ClimbDiffusion training on a real (tiny) dataset: windows, exact resume, DDP on two gloo
+ranks, the CLI and the validation figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from policies.climb_diffusion.config import ClimbDiffusionConfig
+from policies.climb_diffusion.data import load_windows
+from policies.climb_diffusion.train import train
+from policies.data.generate import generate
+from tests.policies.test_data_standin import tiny_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny_train(**kw) -> ClimbDiffusionConfig:
+    base = dict(frames=8, fps=10.0, max_context=4, max_known=3, steps=6, batch_size=4)
+    return ClimbDiffusionConfig.preset("tiny", **{**base, "warmup_steps": 2, **kw})
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    """Four 2 s clips of the stand-in climber at 10 fps, 16 x 16 pixels."""
+    out = tmp_path_factory.mktemp("climb_data")
+    generate(tiny_config(episodes=4, shard_size=2), out, workers=1, progress=False)
+    return out
+
+
+def test_windows_carry_the_route_prompt_and_tokens(dataset):
+    cfg = tiny_train()
+    w = load_windows(dataset, cfg, window_stride=4, progress=False)
+    assert len(w) > 0
+    assert w.motion.shape[1:] == (8, 147)
+    # the tripod video of a static wall is one distinct frame per window
+    assert all(len(torch.unique(row)) == 1 for row in w.video_sets)
+    count = (w.context_sets >= 0).sum(dim=1)
+    assert (count >= 1).all()  # every window holds a hold at its start
+    # the anchor is the mean of the start holds, which lead the prompt
+    first = w.context_pos[:, 0]
+    assert torch.linalg.norm(first - w.anchor, dim=-1).max() < 2.0
+    batch = w.batch(np.arange(len(w)), np.full(len(w), 2))
+    assert batch["video"].shape[-2:] == (4, 64)  # 16 x 16 frames: 2 x 2 tokens of 64
+    assert batch["known_mask"][:, :2].all() and not batch["known_mask"][:, 2:].any()
+
+
+def test_resume_repeats_an_uninterrupted_run(dataset, tmp_path):
+    cfg = tiny_train()
+    whole = train(cfg, dataset, tmp_path / "a", val_dir=dataset, eval_every=3, progress=False)
+    part = train(
+        cfg, dataset, tmp_path / "b", val_dir=dataset, eval_every=3, progress=False, stop_after=4
+    )
+    assert part.steps == 4
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg, dataset, tmp_path / "b", progress=False)
+    rest = train(
+        cfg, dataset, tmp_path / "b", val_dir=dataset, eval_every=3, progress=False, resume=True
+    )
+    assert rest.steps == 6
+    assert rest.weights_sha256 == whole.weights_sha256
+    assert [h["step"] for h in rest.history] == [3, 4, 6]  # the killed run's last eval kept
+    assert (tmp_path / "b" / "model" / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["steps"] == 6
+
+
+def test_validation_figure_is_finite_and_model_is_selected_on_it(dataset, tmp_path):
+    result = train(
+        tiny_train(steps=4), dataset, tmp_path / "r", val_dir=dataset, eval_every=2, progress=False
+    )
+    vals = [h["val_mpjpe_mm"] for h in result.history]
+    assert all(np.isfinite(v) and v > 0 for v in vals)
+    assert result.best_val_mpjpe_mm == min(vals)
+    assert result.best_step == result.history[int(np.argmin(vals))]["step"]
+
+
+def test_ddp_two_gloo_ranks_hold_equal_weights(dataset, tmp_path):
+    """torchrun --nproc_per_node=2 on CPU: both ranks end with the same weights."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--standalone",
+        str(REPO / "tests" / "policies" / "ddp_train_worker.py"),
+        str(dataset),
+        str(tmp_path),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shas = [json.loads((tmp_path / f"rank{r}.json").read_text())["sha"] for r in (0, 1)]
+    assert shas[0] == shas[1]
+    single = train(
+        tiny_train(steps=3, warmup_steps=1), dataset, tmp_path / "single", progress=False
+    )
+    assert single.weights_sha256 != shas[0]  # two ranks saw twice the data: a different run
+
+
+def test_cli_trains_and_refuses_bad_overrides(dataset, tmp_path):
+    from navenv.cli import main
+    from policies.pretrained import load_pretrained
+
+    def command(out: str, *overrides: str) -> list[str]:
+        fixed = ["frames=8", "fps=10", "max_context=4", "max_known=3", "batch_size=2"]
+        return [
+            "train",
+            "climb-diffusion",
+            "--data",
+            str(dataset),
+            "--config",
+            "tiny",
+            "--out",
+            str(tmp_path / out),
+            "--set",
+            *fixed,
+            *overrides,
+        ]
+
+    assert main(command("cli", "steps=2", "warmup_steps=1")) == 0
+    assert load_pretrained(tmp_path / "cli" / "model").config.steps == 2
+    assert main(command("cli2", "depth=3")) == 2  # one clear line, no traceback
