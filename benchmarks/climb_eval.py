@@ -76,6 +76,13 @@ class EvalConfig:
     """Generation workers (0: one per core)."""
     seed: int = 0
     """Sampling seed."""
+    width: int = 64
+    """Video size of the evaluation episodes (pixels): the training data's."""
+    height: int = 64
+    clip_seconds: float = 5.0
+    """Seconds per evaluation episode (a clip of a climb, as in the training data)."""
+    planner: str = ""
+    """"module:function" of the expert (empty: the scripted expert)."""
 
 
 def episodes_dir(out: Path, split: str, offset: int) -> Path:
@@ -87,9 +94,18 @@ def generate_split(out: Path, split: str, cfg: EvalConfig, fps: float, progress:
     """The split's evaluation episodes, twice (plan seed offsets 0 and 1); resumes."""
     from policies.data.generate import GenerateConfig, generate
 
+    extra = {"planner": cfg.planner} if cfg.planner else {}
     for offset in (0, OTHER_SEED_OFFSET):
         gcfg = GenerateConfig(
-            split=split, episodes=cfg.episodes, fps=fps, seed=EVAL_SEED, plan_seed_offset=offset
+            split=split,
+            episodes=cfg.episodes,
+            fps=fps,
+            seed=EVAL_SEED,
+            plan_seed_offset=offset,
+            width=cfg.width,
+            height=cfg.height,
+            clip_seconds=cfg.clip_seconds,
+            **extra,
         )
         generate(gcfg, episodes_dir(out, split, offset), workers=cfg.workers, progress=progress)
 

@@ -88,10 +88,10 @@ def validate(
     feats = policy.sample(batch, num_samples=1, seed=seed)[:, 0].numpy()  # (B, T, F)
     errs = [
         global_mpjpe_mm(
-            feature_joints(feats[i], val.betas[i].numpy()),
+            feature_joints(feats[j], val.betas[i].numpy()),
             feature_joints(val.motion[i].numpy(), val.betas[i].numpy()),
         )
-        for i in range(len(idx))
+        for j, i in enumerate(idx)
     ]
     return {"val_loss": loss, "val_mpjpe_mm": float(np.mean(errs))}
 

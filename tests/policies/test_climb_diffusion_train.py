@@ -81,6 +81,35 @@ def test_validation_figure_is_finite_and_model_is_selected_on_it(dataset, tmp_pa
     assert result.best_step == result.history[int(np.argmin(vals))]["step"]
 
 
+def test_validation_scores_each_sample_against_its_own_window(dataset, tmp_path):
+    """validate()'s MPJPE is the mean over the windows it samples of that window's error."""
+    from policies.climb_diffusion.kinematics import feature_joints, global_mpjpe_mm
+    from policies.climb_diffusion.policy import ClimbDiffusionPolicy
+    from policies.climb_diffusion.train import validate
+
+    cfg = tiny_train()
+    w = load_windows(dataset, cfg, window_stride=1, progress=False)
+    torch.manual_seed(0)
+    policy = ClimbDiffusionPolicy(cfg)
+    policy.fit_normaliser(w.motion, w.anchor)
+    with torch.no_grad():
+        for p in policy.model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    idx = np.unique(np.linspace(0, len(w) - 1, 5).astype(np.int64))
+    got = validate(policy, w, max_windows=5, seed=3)["val_mpjpe_mm"]
+    feats = policy.sample(w.batch(idx), seed=3)[:, 0].numpy()
+    want = np.mean(
+        [
+            global_mpjpe_mm(
+                feature_joints(feats[j], w.betas[i].numpy()),
+                feature_joints(w.motion[i].numpy(), w.betas[i].numpy()),
+            )
+            for j, i in enumerate(idx)
+        ]
+    )
+    assert got == pytest.approx(want)
+
+
 def test_ddp_two_gloo_ranks_hold_equal_weights(dataset, tmp_path):
     """torchrun --nproc_per_node=2 on CPU: both ranks end with the same weights."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
