@@ -125,6 +125,7 @@ class ClimbDiT(nn.Module):
         mlp_ratio: float = 4.0,
         betas_dim: int = 10,
         use_hold_positions: bool = True,
+        max_context: int = 10,
     ) -> None:
         super().__init__()
         if width % heads:
@@ -136,6 +137,13 @@ class ClimbDiT(nn.Module):
         self.motion_in = nn.Linear(2 * feature_dim + 1, width)  # [x_t, known, known mask]
         self.slot_query = nn.Parameter(torch.zeros(width))  # what a context slot starts as
         self.hold_in = nn.Linear(3, width) if use_hold_positions else None
+        # the whole prompt's geometry as one vector into adaLN (DiT's class conditioning):
+        # a direct path that does not wait for attention to learn to read the slots
+        self.prompt_in = (
+            nn.Sequential(nn.Linear(4 * max_context, width), nn.SiLU(), nn.Linear(width, width))
+            if use_hold_positions
+            else None
+        )
         self.patch_in = nn.Linear(token_dim, width)
         self.null_patch = nn.Parameter(torch.zeros(width))  # dropped video (guidance)
         self.time_mlp = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
@@ -202,6 +210,10 @@ class ClimbDiT(nn.Module):
             [context_mask & keep[:, None], torch.ones_like(known_mask)], dim=1
         )  # (B, S)
         c = self.time_mlp(sinusoidal(t, self.width)) + self.betas_in(betas)  # (B, W)
+        if self.prompt_in is not None:
+            real = (context_mask & keep[:, None]).to(x_t.dtype)[..., None]  # (B, C, 1)
+            flat = torch.cat([context_pos * real, real], dim=-1).reshape(b, -1)  # (B, 4 C)
+            c = c + self.prompt_in(flat)
         for block in self.blocks:
             seq = block(seq, c, patches, own_frame, slot_mask)
         shift, scale = self.ada_out(c).chunk(2, dim=-1)

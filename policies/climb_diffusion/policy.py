@@ -53,6 +53,7 @@ class ClimbDiffusionPolicy(nn.Module):
             config.heads,
             config.mlp_ratio,
             use_hold_positions=config.use_hold_positions,
+            max_context=config.max_context,
         )
         self.scheduler = train_scheduler(config.noise)
         self._encoder: list = []  # frozen, own weights: kept out of the state dict

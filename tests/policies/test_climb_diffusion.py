@@ -61,7 +61,7 @@ def test_every_size_maps_shapes(size):
     cfg = ClimbDiffusionConfig.preset(size, frames=T, fps=10.0, max_context=C, max_known=4)
     device = "meta" if size in ("base", "large") else "cpu"
     with torch.device(device):
-        model = ClimbDiT(FEATURE_DIM, D, cfg.width, cfg.depth, cfg.heads)
+        model = ClimbDiT(FEATURE_DIM, D, cfg.width, cfg.depth, cfg.heads, max_context=C)
         batch = {k: v.to(device) for k, v in fake_batch(2).items()}
         out = model(
             torch.zeros(2, T, FEATURE_DIM),
