@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import scenes
+from scenes.errors import NoRoutesError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +31,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def describe(scene: scenes.Scene) -> str:
-    """A few lines about a scene: kind, size, holds, routes, cameras, provenance."""
+    """A few lines about a scene: kind, size, holds, sectors, routes, cameras, provenance."""
     lines = [
         f"{scene.name}: {scene.kind}, format v{scene.version}, units {scene.units}, up {scene.up}"
     ]
@@ -41,8 +43,19 @@ def describe(scene: scenes.Scene) -> str:
         lines.append(
             f"holds: {len(scene.holds)} ({', '.join(f'{k} {n}' for k, n in kinds.items() if n)}); span {np.ptp(pos, axis=0).round(2).tolist()} m"
         )
+    for sec in scene.sectors:
+        routes = [r.id for r in scene.routes if r.sector == sec.id]
+        lines.append(
+            f"sector {sec.id} {sec.name!r}: {sec.kind}, {sec.angle_deg:+.1f} deg from vertical, "
+            f"{sec.width:.1f} m wide x {sec.height:.2f} m tall ({sec.area:.1f} m^2), "
+            f"{len(sec.holds)} holds, routes: {', '.join(routes) or 'none'}"
+            + (f", camera {sec.camera}" if sec.camera else "")
+        )
     for r in scene.routes:
-        lines.append(f"route {r.id} {r.name!r}: grade {r.grade}, {len(r.holds)} holds, top {r.top}")
+        on = f" on sector {r.sector}" if r.sector is not None else ""
+        lines.append(
+            f"route {r.id} {r.name!r}{on}: grade {r.grade}, {len(r.holds)} holds, top {r.top}"
+        )
     for c in scene.cameras:
         lines.append(
             f"camera {c.name}: {c.width}x{c.height} at {list(c.pos)} looking at {list(c.lookat)}"
@@ -64,13 +77,29 @@ def _show(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     scale = args.scale if args.scale == "auto" else float(args.scale)
-    scene = scenes.import_mesh(
-        args.mesh, kind=args.kind, up=args.up, scale=scale, holds=args.holds, out_dir=args.out
-    )
+    try:
+        scene = _import_scene(args, scale)
+    except NoRoutesError as e:  # the same message, with the flag's spelling
+        text = str(e).replace("allow_no_routes=True", "--allow-no-routes")
+        print(f"navenv scenes import: error: {text}", file=sys.stderr)
+        return 2
     path = scenes.save(scene, args.out)
     print(describe(scene))
     print(f"saved {path}")
     return 0
+
+
+def _import_scene(args: argparse.Namespace, scale) -> scenes.Scene:
+    """`scenes.import_mesh` with the command's arguments."""
+    return scenes.import_mesh(
+        args.mesh,
+        kind=args.kind,
+        up=args.up,
+        scale=scale,
+        holds=args.holds,
+        out_dir=args.out,
+        allow_no_routes=getattr(args, "allow_no_routes", False),
+    )
 
 
 def render_scene(scene: scenes.Scene, width: int = 640, height: int = 480) -> np.ndarray:

@@ -131,7 +131,13 @@ def _resolve(root: Path | None, rel: str, scene_name: str) -> str:
 
 def _add_mesh(spec: mujoco.MjSpec, m: MeshGeom, root: Path | None, scene_name: str) -> None:
     mesh_name = f"mesh/{m.name}"
-    spec.add_mesh(name=mesh_name, file=_resolve(root, m.file, scene_name), scale=list(m.scale))
+    mesh = spec.add_mesh(
+        name=mesh_name, file=_resolve(root, m.file, scene_name), scale=list(m.scale)
+    )
+    if m.collision != "convex_hull":
+        # This visual mesh never collides, so its inertia is never used: a shell inertia accepts
+        # the open, flat sheets a whole-gym sector is made of, which a solid's volume rejects.
+        mesh.inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL
     visual = spec.worldbody.add_geom(
         name=m.name,
         type=mujoco.mjtGeom.mjGEOM_MESH,

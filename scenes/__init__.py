@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scenes import splits
-from scenes.errors import SceneError
+from scenes.errors import NoRoutesError, NoRoutesWarning, SceneError
 from scenes.io import dumps, load, loads, resolve, save
 from scenes.room import generate_room
 from scenes.route_setter import ClimberDims, place_holds, set_routes
@@ -18,6 +18,7 @@ from scenes.types import (
     HOLD_KINDS,
     LIMBS,
     SCENE_FORMAT_VERSION,
+    SECTOR_KINDS,
     Camera,
     Heightfield,
     Hold,
@@ -27,6 +28,7 @@ from scenes.types import (
     Region,
     Route,
     Scene,
+    Sector,
     Spawn,
     WalkableGrid,
 )
@@ -36,17 +38,21 @@ __all__ = [
     "HOLD_KINDS",
     "LIMBS",
     "SCENE_FORMAT_VERSION",
+    "SECTOR_KINDS",
     "Camera",
     "ClimberDims",
     "Heightfield",
     "Hold",
     "MeshGeom",
     "Metadata",
+    "NoRoutesError",
+    "NoRoutesWarning",
     "Primitive",
     "Region",
     "Route",
     "Scene",
     "SceneError",
+    "Sector",
     "Spawn",
     "WalkableGrid",
     "dumps",

@@ -2,6 +2,10 @@
 
 Floats are written with `repr`, the shortest text Python reads back to the same bits, so the text
 round trip is exact. Geometry items carry a `"geom": "primitive" | "mesh"` tag.
+
+`Scene.sectors` and `Route.sector` (whole gyms) are optional on disk: they are written only when
+set, so a single-wall scene serialises to the same bytes as before sectors existed, and files
+without them load with no sectors.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from scenes.types import (
     Region,
     Route,
     Scene,
+    Sector,
     Spawn,
     WalkableGrid,
 )
+
+# (dataclass, field) pairs left out of the JSON when they hold their default (see module doc).
+_OPTIONAL_FIELDS = {(Scene, "sectors"): [], (Route, "sector"): None}
 
 
 def _floats(values: Any) -> tuple[float, ...]:
@@ -68,6 +76,24 @@ def _spawn_from(d: dict | None) -> Spawn | None:
     return None if d is None else Spawn(pos=_floats(d["pos"]), yaw=float(d["yaw"]))
 
 
+def _sector_from(d: dict) -> Sector:
+    return Sector(
+        id=d["id"],
+        name=d["name"],
+        kind=d["kind"],
+        angle_deg=float(d["angle_deg"]),
+        normal=_floats(d["normal"]),
+        width=float(d["width"]),
+        height=float(d["height"]),
+        area=float(d["area"]),
+        base=_floats(d["base"]),
+        holds=list(d["holds"]),
+        spawn=_spawn_from(d["spawn"]),
+        camera=d["camera"],
+        geometry=list(d["geometry"]),
+    )
+
+
 def scene_from_dict(doc: dict) -> Scene:
     """Build a Scene from a schema-valid document (call `validate_document` first)."""
     meta = doc["metadata"]
@@ -98,6 +124,7 @@ def scene_from_dict(doc: dict) -> Scene:
                 top=r["top"],
                 rgba=_floats(r["rgba"]),
                 moves=[(m[0], m[1]) for m in r["moves"]],
+                sector=r.get("sector"),
             )
             for r in doc["routes"]
         ],
@@ -129,6 +156,7 @@ def scene_from_dict(doc: dict) -> Scene:
         else WalkableGrid(
             origin=_floats(walk["origin"]), cell=float(walk["cell"]), rows=list(walk["rows"])
         ),
+        sectors=[_sector_from(x) for x in doc.get("sectors", [])],
         spawn=_spawn_from(doc["spawn"]),
         observer_spawn=_spawn_from(doc["observer_spawn"]),
         metadata=Metadata(
@@ -164,8 +192,10 @@ def _jsonable(value: Any) -> Any:
         elif isinstance(value, MeshGeom):
             out["geom"] = "mesh"
         for f in fields(value):
-            if f.name != "root":
-                out[f.name] = _jsonable(getattr(value, f.name))
+            item, key = getattr(value, f.name), (type(value), f.name)
+            if f.name == "root" or (key in _OPTIONAL_FIELDS and item == _OPTIONAL_FIELDS[key]):
+                continue
+            out[f.name] = _jsonable(item)
         return out
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

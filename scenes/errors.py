@@ -1,4 +1,5 @@
-"""The one exception the scene loader raises, and how schema violations become its messages."""
+"""The exceptions scenes raise (`SceneError`, and `NoRoutesError` for an import no env can climb),
+and how schema violations become their messages."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ class SceneError(ValueError):
         self.field = field
         parts = [p for p in (file, field) if p]
         super().__init__(": ".join([*parts, detail]))
+
+
+class NoRoutesError(SceneError):
+    """An imported climbing wall came out with no route a climber can climb.
+
+    `diagnosis` holds the numbers the message quotes (see `scenes.no_routes.diagnose`): holds
+    placed, holds within reach of the floor, hold spacing against the climber's reach, the
+    wall height in metres and the scale (metres per file unit) it was read at.
+    """
+
+    def __init__(self, detail: str, *, file: str | None = None, diagnosis: dict | None = None):
+        super().__init__(detail, file=file)
+        self.diagnosis = dict(diagnosis or {})
+
+
+class NoRoutesWarning(UserWarning):
+    """`import_mesh(..., allow_no_routes=True)` returned a scene with no routes (or a sector
+    without any); the message is the one `NoRoutesError` would carry."""
 
 
 def format_path(path: Iterable[Any]) -> str:

@@ -8,6 +8,11 @@ facing, units: `scenes.orientation`) -> mesh point clouds (height map over the w
 `scenes.hold_files`; none) and routes (`set_routes`) -> collision (`scenes.collision`:
 heightfield or cached CoACD pieces) -> floor, tripod camera, spawn (walls) or walkable grid,
 spawn, camera (rooms). Every repair or conversion is one line in `scene.metadata.fixes`.
+
+A climbing-wall mesh in which `scenes.floor.find_floor` finds a floor with walls around it is a
+whole gym and goes through `scenes.gym` instead (sectors, each with holds, routes, a spawn and a
+camera). A wall that ends up with holds but no route raises `NoRoutesError` with the numbers
+(`scenes.no_routes`), or warns with `allow_no_routes=True`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 
 from scenes import collision as col
 from scenes.errors import SceneError
+from scenes.floor import find_floor
 from scenes.hold_files import (
     import_hold_mesh,
     place_hold_shape,
@@ -34,6 +40,7 @@ from scenes.hold_files import (
 from scenes.holds_detect import HoldDetectConfig, detect_holds, surface_points
 from scenes.mesh_formats import load_raw, write_obj
 from scenes.mesh_repair import repair
+from scenes.no_routes import diagnose, no_routes
 from scenes.orientation import Placement, place_room, place_wall
 from scenes.surface import (
     HeightMap,
@@ -55,7 +62,7 @@ from scenes.types import (
 
 __all__ = ["import_hold_mesh", "import_mesh", "place_hold_shape", "read_holds_file"]
 
-IMPORTER_VERSION = "2"
+IMPORTER_VERSION = "3"
 """Recorded in `Metadata.generator_version`; bump when import results change."""
 COLLISION_CELL_M = 0.02
 """Heightfield collision grid edge (metres), enlarged for walls wider than ~20 m."""
@@ -115,6 +122,7 @@ def import_mesh(
     hold_config: HoldDetectConfig | None = None,
     coacd_config: col.CoacdConfig | None = None,
     timings: dict[str, float] | None = None,
+    allow_no_routes: bool = False,
 ) -> Scene:
     """Import an OBJ/PLY/STL/GLB/GLTF mesh or PLY point cloud as a scene (metres, z up).
 
@@ -122,10 +130,12 @@ def import_mesh(
         path: the reconstruction file.
         kind: "climbing_wall" (wall face toward +y, base along x at y = 0) or "room" (floor at
             z = 0, centred on the origin, walkable grid from the floor).
-        up: "auto" (see `scenes.orientation.choose_up_axis` / `choose_room_up_axis`) or the
-            file's up axis "x"/"y"/"z".
-        scale: metres per file unit, or "auto" to guess metres/centimetres/millimetres from
-            the size (a wall is 2-20 m tall).
+        up: "auto" (a whole gym: `scenes.floor.find_floor`; a single wall:
+            `scenes.orientation.choose_up_axis`; a room: `choose_room_up_axis`) or the file's
+            up axis "x"/"y"/"z".
+        scale: metres per file unit, or "auto" to guess the unit from the size (walls:
+            `scenes.orientation.guess_wall_unit`, metric or imperial, a bouldering wall 2.5-5.5
+            m before a lead wall up to 20 m; rooms: metres/cm/mm).
         holds: "detect", "generate", "none" or a holds JSON file (`scenes.hold_files`).
         out_dir: scene directory receiving the mesh files; default a new temporary directory
             (it is not deleted: `Scene.root` points at it).
@@ -135,13 +145,21 @@ def import_mesh(
             decomposition), "heightfield", "convex_decomposition", "convex_hull" or "none".
         name: scene name (default the file's stem).
         seed: seeds plane fitting, hold generation and route setting.
-        n_routes: routes to set on the holds.
+        n_routes: routes to set on the holds (on each sector of a whole gym).
         timings: if given, receives seconds per stage.
+        allow_no_routes: return a climbing wall on which no route could be set with a
+            `NoRoutesWarning` instead of raising.
     Raises:
         SceneError: unreadable or invalid input, naming the file and the problem.
+        NoRoutesError: a climbing wall with holds but no route (unless `allow_no_routes`),
+            with the numbers: holds placed and reachable, spacing vs reach, wall height vs scale.
     """
     path = Path(path)
     _check_args(kind, up, scale, holds, collision)
+    created = out_dir is None
+    if created:
+        out_dir = Path(tempfile.mkdtemp(prefix=f"navenv_{safe_name(name or path.stem)}_"))
+    before = _files_under(Path(out_dir))
     try:
         return _import(
             path,
@@ -158,11 +176,36 @@ def import_mesh(
             hold_config,
             coacd_config,
             timings,
+            allow_no_routes,
         )
-    except SceneError as exc:
-        if exc.file is not None:
+    except BaseException as exc:
+        # nothing half-written is left behind
+        _remove_new(Path(out_dir), before, created, safe_name(name or path.stem))
+        if not isinstance(exc, SceneError) or exc.file is not None:
             raise
         raise SceneError(exc.detail, file=str(path), field=exc.field) from None
+
+
+def _files_under(root: Path) -> set[Path] | None:
+    """Every path under `root`, or None if it does not exist yet."""
+    return set(root.rglob("*")) if root.exists() else None
+
+
+def _remove_new(root: Path, before: set[Path] | None, created: bool, stem: str) -> None:
+    """Delete what a failed import wrote under `root`: all of it if the import created `root`,
+    else only new files named as the importer names them (`<stem>_*`, `collision/<stem>_*`,
+    `holds/*`), so nothing another process put there meanwhile is touched."""
+    if created or before is None:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    ours = {*root.glob(f"{stem}_*"), *root.glob(f"collision/{stem}_*"), *root.glob("holds/*")}
+    for p in ours - before:
+        if p.is_file():
+            p.unlink(missing_ok=True)
+    for sub in ("collision", "holds"):
+        d = root / sub
+        if d not in before and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
 
 
 def _import(
@@ -180,6 +223,7 @@ def _import(
     hold_config,
     coacd_config,
     timings,
+    allow_no_routes=False,
 ) -> Scene:
     """The import pipeline (see the module docstring); arguments as `import_mesh`."""
     rng = np.random.default_rng(seed)
@@ -188,6 +232,14 @@ def _import(
         raw = load_raw(path)
     with _stage(timings, "repair"):
         mesh = repair(raw)
+    if kind == "climbing_wall" and not mesh.is_point_cloud:
+        with _stage(timings, "orient"):
+            fit = find_floor(mesh.vertices, mesh.faces, up, mesh.fmt)
+        if fit is not None:
+            from scenes.gym import import_gym
+
+            args = (holds, n_routes, hold_config, collision, cache_dir, timings, allow_no_routes)
+            return import_gym(path, name, mesh, fit, up, scale, Path(out_dir), seed, rng, *args)
     with _stage(timings, "orient"):
         place = (place_wall if kind == "climbing_wall" else place_room)(
             mesh.vertices, mesh.faces, fmt=mesh.fmt, up=up, scale=scale, rng=rng
@@ -216,6 +268,9 @@ def _import(
     scene = Scene(name=name, kind=kind, root=str(out))
     if kind == "climbing_wall":
         _wall_contents(scene, v, f, vcol, place, holds, rng, n_routes, hold_config, timings, out)
+        if scene.holds and n_routes > 0 and not scene.routes:
+            d = diagnose(scene.holds, float(v[:, 2].max()), place.scale)
+            no_routes(str(path), d, allow_no_routes, fixes)
     else:
         _room_contents(scene, v, f)
     rgba = WALL_RGBA if vcol is None else surface_colour(v, f, vcol, scene.holds)

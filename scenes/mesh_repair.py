@@ -77,12 +77,17 @@ def _merge_duplicates(v, f, col, fixes):
 
 
 def _drop_bad_faces(v: np.ndarray, f: np.ndarray, fixes: list[str]) -> np.ndarray:
-    """Remove faces with repeated vertices or ~zero area, then exact duplicate faces."""
+    """Remove faces with repeated vertices, ~zero area or collinear corners, then exact duplicate
+    faces."""
     diag = float(np.linalg.norm(v.max(0) - v.min(0))) or 1.0
     tri = v[f]
     area2 = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
     degen = (f[:, 0] == f[:, 1]) | (f[:, 1] == f[:, 2]) | (f[:, 0] == f[:, 2])
     degen |= area2 <= (diag * 1e-9) ** 2
+    # Collinear corners written in float32 (STL) keep a rounding-sized area: count a triangle
+    # whose height is under 1e-5 of its longest edge as flat too.
+    longest2 = np.max(np.sum((tri - np.roll(tri, 1, axis=1)) ** 2, axis=2), axis=1)
+    degen |= area2 <= 1e-5 * longest2
     if degen.any():
         fixes.append(f"removed {count_str(int(degen.sum()))} degenerate faces")
         f = f[~degen]
@@ -165,7 +170,8 @@ def _fill_holes(v, f, col, fixes):
     """Fan-fill boundary loops shorter than half their part's bounding-box diagonal.
 
     Longer loops are a surface's outline (a wall scan is an open sheet) or large openings,
-    which are left alone; a small loop inside a surface is a scanning hole.
+    which are left alone; a small loop inside a surface is a scanning hole. Loops enclosing
+    no area (cracks along T-junctions) are left alone too: a fan there is all slivers.
     """
     loops = _boundary_loops(f)
     if not loops:
@@ -184,6 +190,9 @@ def _fill_holes(v, f, col, fixes):
         perim = float(np.linalg.norm(pts - np.roll(pts, -1, axis=0), axis=1).sum())
         if perim >= 0.5 * diag[label[loop[0]]]:
             continue
+        newell = np.cross(pts, np.roll(pts, -1, axis=0)).sum(axis=0)
+        if np.linalg.norm(newell) <= 1e-4 * perim * perim:
+            continue  # a crack of zero width (a T-junction, a dropped sliver): nothing to fill
         c = len(v) + len(new_v)
         new_v.append(pts.mean(axis=0))
         if col is not None:

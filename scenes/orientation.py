@@ -2,8 +2,8 @@
 
 Walls (`place_wall`): the main panel is the RANSAC plane holding the most surface; the up axis is
 `up` or `choose_up_axis`; the panel's horizontal normal is turned to +y; units come from `scale`
-or, with scale="auto", from the wall height (2-20 m plausible); the base goes to z = 0, y = 0,
-centred on x = 0. Rooms (`place_room`): up from the floor (the largest plane), floor at z = 0,
+or, with scale="auto", from the wall height (`guess_wall_unit`: a bouldering wall is 2.5-5.5 m
+tall, a lead wall up to 20 m); the base goes to z = 0, y = 0, centred on x = 0. Rooms (`place_room`): up from the floor (the largest plane), floor at z = 0,
 centred on the origin. Each decision that changes the geometry appends a line to `fixes`;
 implausible sizes append a line starting with "warning:".
 """
@@ -23,7 +23,43 @@ _UP_ROTATIONS = (
     np.eye(3),
 )
 _UNITS = ((1.0, "metres"), (0.01, "centimetres"), (0.001, "millimetres"))
+WALL_UNITS: tuple[tuple[float, str], ...] = (*_UNITS, (0.0254, "inches"), (0.3048, "feet"))
+"""Units a wall file may be in: metres per unit and name (metric first)."""
+BOULDER_M = (2.5, 5.5)
+"""Heights of a bouldering wall (no rope), metres."""
+LEAD_M = (5.5, 20.0)
+"""Heights of a lead wall (roped), metres."""
 _Y_UP_FORMATS = ("glb", "gltf", "obj")
+
+
+def guess_wall_unit(height: float, fmt: str) -> tuple[float, str, str]:
+    """(metres per unit, unit name, why) for a wall `height` file units tall.
+
+    A height that makes a bouldering wall (2.5-5.5 m) beats one that makes a lead wall (5.5-20
+    m): most scanned walls are boulders, and a lead wall needs a rope the scan cannot show. The
+    units searched first are the file format's own: metric for glTF (metres by specification),
+    OBJ, PLY and OFF (scanners and Blender), metric and imperial for STL (CAD). Within a band
+    the unit closest to the band's typical height (4 m, 12 m) wins. With no plausible unit the
+    one nearest 4.5 m is taken (and `place_wall` warns).
+    """
+    pools = [WALL_UNITS] if fmt == "stl" else [WALL_UNITS[:3], WALL_UNITS[3:]]
+    for pool in pools:
+        for (lo, hi), typical, what in ((BOULDER_M, 4.0, "bouldering"), (LEAD_M, 12.0, "lead")):
+            fits = [u for u in pool if lo <= height * u[0] <= hi]
+            if not fits:
+                continue
+            s, unit = min(fits, key=lambda u: abs(np.log(height * u[0] / typical)))
+            why = f"{height * s:.2f} m is a {what} wall's height ({lo:g}-{hi:g} m)"
+            others = [
+                f"in {u[1]} it would be {height * u[0]:.3g} m, a "
+                f"{'bouldering' if height * u[0] <= BOULDER_M[1] else 'lead'} wall's height "
+                f"(pass scale={u[0]:g} if it is one)"
+                for u in WALL_UNITS
+                if u[0] != s and BOULDER_M[0] <= height * u[0] <= LEAD_M[1]
+            ]
+            return s, unit, "; ".join([why, *others])
+    s, unit = _guess_scale(height, 4.5)
+    return s, unit, f"no unit makes {height:.4g} file units a wall's height; nearest to 4.5 m"
 
 
 def choose_up_axis(wall_normal: np.ndarray, fmt: str) -> tuple[int, str]:
@@ -87,8 +123,16 @@ def _guess_scale(size: float, typical_m: float) -> tuple[float, str]:
 
 
 def _resolve_scale(
-    scale, size: float, what: str, typical_m: float, plausible: tuple, fixes: list[str]
+    scale,
+    size: float,
+    what: str,
+    typical_m: float,
+    plausible: tuple,
+    fixes: list[str],
+    warn_into: list[str] | None = None,
 ) -> float:
+    """Metres per unit from `scale` (or a metric guess near `typical_m`), noting it in `fixes`;
+    the implausible-size warning goes to `warn_into` (default `fixes`)."""
     if scale == "auto":
         s, unit = _guess_scale(size, typical_m)
         if s != 1.0:
@@ -101,11 +145,29 @@ def _resolve_scale(
             fixes.append(f"scaled by {s:g} (scale argument)")
     lo, hi = plausible
     if not lo <= size * s <= hi:
-        fixes.append(
+        (fixes if warn_into is None else warn_into).append(
             f"warning: {what} {size * s:.3g} m is outside the plausible {lo:g}-{hi:g} m;"
             " check the units (pass scale='auto' to guess them, or scale=<m per unit>)"
         )
     return s
+
+
+def resolve_wall_scale(scale: float | str, height: float, fmt: str, fixes: list[str]) -> float:
+    """Metres per file unit for a wall `height` file units tall: `scale`, or with "auto"
+    `guess_wall_unit`; appends what was decided (and a warning when implausible) to `fixes`."""
+    if scale == "auto":
+        s, unit, why = guess_wall_unit(height, fmt)
+        if s != 1.0:
+            fixes.append(
+                f"scaled by {s:g} ({unit}: wall height {height:.4g} file units -> "
+                f"{height * s:.2f} m; scale='auto': {why})"
+            )
+        else:
+            fixes.append(f"units: metres (scale='auto': {why})")
+        return _resolve_scale(s, height, "wall height", 4.5, (2.0, 20.0), [], fixes)
+    if float(scale) == 1.0:
+        fixes.append("units: metres (scale=1; pass scale='auto' to have the unit guessed)")
+    return _resolve_scale(scale, height, "wall height", 4.5, (2.0, 20.0), fixes)
 
 
 def _snap_angle(theta: float, tol_deg: float = 1.0) -> float:
@@ -146,10 +208,18 @@ def place_wall(
     n1 = r_up @ plane.normal
     horiz = np.array([n1[0], n1[1], 0.0])
     if np.linalg.norm(horiz) < 0.5:
+        name = "xyz"[axis]
+        others = " or ".join(f"up='{a}'" for a in "xyz" if a != name)
+        advice = (
+            f"pass {others} if {name} is not the file's up axis, or crop the floor from the scan"
+            if up != "auto"
+            else "pass up='x', 'y' or 'z' for the file's real up axis, or crop the floor"
+        )
         raise SceneError(
-            f"the dominant plane (normal {np.round(n1, 3).tolist()} with {'xyz'[axis]} up) is "
-            "within 30 degrees of horizontal, so it cannot be the wall face; pass up='y' or "
-            "up='z' for the file's real up axis, or crop the floor from the scan"
+            f"the dominant plane (normal {np.round(n1, 3).tolist()} with {name} up"
+            f"{' as passed' if up != 'auto' else ''}) is within 30 degrees of horizontal, so "
+            "it cannot be the wall face, and no walls rise around it for it to be a gym's "
+            f"floor (scenes.floor); {advice}"
         )
     r = plane.signed_distance(pts)
     t = 0.01 * diag
@@ -173,7 +243,7 @@ def place_wall(
     rot = rz @ r_up
     q = v @ rot.T
     height = float(np.ptp(q[:, 2]))
-    s = _resolve_scale(scale, height, "wall height", 4.5, (2.0, 20.0), fixes)
+    s = resolve_wall_scale(scale, height, fmt, fixes)
     normal = rot @ (sign * plane.normal)
     tx, tz = -s * (q[:, 0].max() + q[:, 0].min()) / 2, -s * q[:, 2].min()
     # y = 0 at the wall's base: the median depth of the lowest 5 % of its height (a kicker

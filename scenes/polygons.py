@@ -3,7 +3,10 @@
 Convex polygons, what most exporters write, become a fan from their first corner. A concave
 polygon (an L-shaped wall panel, a hold outline) would get triangles outside it from a fan, so
 it is ear-clipped instead: projected onto its own plane (Newell's normal), then the corner whose
-triangle holds no other corner is cut off, repeatedly. Both keep the polygon's winding, so face
+triangle holds no other corner is cut off, repeatedly. A convex polygon with straight corners (a
+panel outline with T-vertices along its edges, as Blender's limited dissolve writes them) is
+ear-clipped too: a fan from a corner next to a straight run gives zero-area slivers there, and
+the panel's edge then no longer meets its neighbour's. Both keep the polygon's winding, so face
 normals still point where the file's did. Polygons that cannot be ear-clipped (self-intersecting
 or degenerate outlines) fall back to the fan, which is what a reader would have done anyway.
 """
@@ -12,7 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-_EPS = 1e-12  # relative area below which a corner counts as straight (collinear)
+_EPS = 1e-12  # relative area below which a polygon counts as degenerate
+STRAIGHT_SIN = 1e-4
+"""A corner turning by less than this (sine of its angle, ~0.006 degrees) counts as straight:
+files written with 6 decimals put a T-vertex that far off its edge, and cutting an ear there
+makes a sliver whose normal is noise."""
 
 
 def triangulate_polygons(
@@ -37,11 +44,14 @@ def triangulate_polygons(
             valid = np.all((index >= 0) & (index < len(vertices)), axis=1)
             corners = vertices[np.clip(index, 0, len(vertices) - 1)]
             convex = ~valid | _convex(corners)
-        poly_parts.append(np.repeat(members[convex], n - 2))
-        local_parts.append(np.tile(fan, (int(convex.sum()), 1)))
-        for i in members[~convex]:
+            fan_ok = ~valid | (convex & ~_straight(corners))
+        else:
+            fan_ok = convex
+        poly_parts.append(np.repeat(members[fan_ok], n - 2))
+        local_parts.append(np.tile(fan, (int(fan_ok.sum()), 1)))
+        for i, is_convex in zip(members[~fan_ok], convex[~fan_ok]):
             clipped = _ear_clip(_project(vertices[np.asarray(polygons[i])]))
-            n_concave += clipped is not None
+            n_concave += clipped is not None and not is_convex
             local = fan if clipped is None else clipped
             poly_parts.append(np.full(len(local), i))
             local_parts.append(local)
@@ -81,16 +91,36 @@ def _newell(corners: np.ndarray) -> np.ndarray:
     )
 
 
+def _corner_sines(corners: np.ndarray) -> np.ndarray:
+    """(k, n) signed sine of each corner's turn, positive where it turns with the polygon's
+    Newell normal (convex), for polygons (k, n, 3)."""
+    normal = _newell(corners)
+    unit = normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
+    edge = np.roll(corners, -1, axis=1) - corners
+    nxt = np.roll(edge, -1, axis=1)
+    turns = np.einsum("knd,kd->kn", np.cross(edge, nxt), unit)
+    lengths = np.linalg.norm(edge, axis=2) * np.linalg.norm(nxt, axis=2)
+    return turns / np.maximum(lengths, 1e-300)
+
+
+def _degenerate(corners: np.ndarray) -> np.ndarray:
+    """(k,) polygons with ~zero area (collinear outlines): a fan is as good as any."""
+    scale = np.ptp(corners, axis=1).max(axis=1)
+    area2 = np.linalg.norm(_newell(corners), axis=1)
+    return area2 <= _EPS * np.maximum(scale * scale, _EPS)
+
+
 def _convex(corners: np.ndarray) -> np.ndarray:
     """(k,) whether each polygon (k, n, 3) is convex (or degenerate: a fan is as good as any):
-    every turn of its outline agrees with its Newell normal."""
-    normal = _newell(corners)
-    edge = np.roll(corners, -1, axis=1) - corners
-    turns = np.einsum("knd,kd->kn", np.cross(edge, np.roll(edge, -1, axis=1)), normal)
-    scale = np.ptp(corners, axis=1).max(axis=1)
-    area2 = np.linalg.norm(normal, axis=1)
-    degenerate = area2 <= _EPS * np.maximum(scale * scale, _EPS)
-    return degenerate | np.all(turns >= -_EPS * (scale**2 * area2)[:, None], axis=1)
+    no corner of its outline turns against its Newell normal beyond STRAIGHT_SIN."""
+    return _degenerate(corners) | np.all(_corner_sines(corners) >= -STRAIGHT_SIN, axis=1)
+
+
+def _straight(corners: np.ndarray) -> np.ndarray:
+    """(k,) whether a non-degenerate polygon (k, n, 3) has a straight corner (three
+    consecutive corners on a line, within STRAIGHT_SIN)."""
+    straight = np.any(np.abs(_corner_sines(corners)) <= STRAIGHT_SIN, axis=1)
+    return ~_degenerate(corners) & straight
 
 
 def _project(points: np.ndarray) -> np.ndarray:
@@ -113,7 +143,54 @@ def _cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 
 def _ear_clip(p: np.ndarray) -> np.ndarray | None:
     """(n - 2, 3) local corner indices of a counter-clockwise simple polygon `p` (n, 2), or
-    None if no ear can be found (the outline crosses itself)."""
+    None if no ear can be found (the outline crosses itself).
+
+    Straight corners (T-vertices on an edge) are left out and the remaining outline clipped;
+    each triangle on an edge that held T-vertices is then fanned from its far corner through
+    them. Clipping them in place can leave a run of them as the last, flat triangle."""
+    n = len(p)
+    prev, nxt = np.roll(p, 1, axis=0), np.roll(p, -1, axis=0)
+    cross = (p[:, 0] - prev[:, 0]) * (nxt[:, 1] - p[:, 1]) - (p[:, 1] - prev[:, 1]) * (
+        nxt[:, 0] - p[:, 0]
+    )
+    span = np.linalg.norm(p - prev, axis=1) * np.linalg.norm(nxt - p, axis=1)
+    core = np.flatnonzero(np.abs(cross) > STRAIGHT_SIN * span)
+    if len(core) < 3:
+        return None
+    if len(core) == n:
+        return _clip(p)
+    tris = _clip(p[core])
+    if tris is None:
+        return None
+    runs = {}  # outline edge of the clipped core (a, b) -> the T-vertices between a and b
+    for k in range(len(core)):
+        a, b = int(core[k]), int(core[(k + 1) % len(core)])
+        run = [(a + 1 + t) % n for t in range((b - a - 1) % n)]
+        if run:
+            runs[(a, b)] = run
+    out: list[tuple[int, int, int]] = []
+    for tri in core[tris]:
+        out += _fan_runs(tuple(int(x) for x in tri), runs)
+    return np.array(out, np.int64)
+
+
+def _fan_runs(tri: tuple[int, int, int], runs: dict) -> list[tuple[int, int, int]]:
+    """Split a triangle whose edges hold T-vertices (`runs`) into triangles that use them all:
+    fan from the corner opposite such an edge, then split the fan's end triangles alike."""
+    a, b, c = tri
+    for x, y, z in ((a, b, c), (b, c, a), (c, a, b)):
+        run = runs.get((x, y))
+        if run:
+            chain = [x, *run, y]
+            out: list[tuple[int, int, int]] = []
+            for t in range(len(chain) - 1):
+                out += _fan_runs((chain[t], chain[t + 1], z), runs)
+            return out
+    return [tri]
+
+
+def _clip(p: np.ndarray) -> np.ndarray | None:
+    """Ear clipping proper (see `_ear_clip`): (n - 2, 3) triangles or None."""
     tol = _EPS * np.ptp(p, axis=0).max() ** 2
     left = list(range(len(p)))
     tris: list[tuple[int, int, int]] = []
@@ -121,8 +198,9 @@ def _ear_clip(p: np.ndarray) -> np.ndarray | None:
         m = len(left)
         for k in range(m):
             i, j, l = left[k - 1], left[k], left[(k + 1) % m]
-            if _cross(p[i], p[j], p[l]) <= tol:  # reflex or straight corner: not an ear
-                continue
+            span = float(np.linalg.norm(p[j] - p[i]) * np.linalg.norm(p[l] - p[j]))
+            if _cross(p[i], p[j], p[l]) <= max(tol, STRAIGHT_SIN * span):
+                continue  # reflex or straight corner: not an ear
             others = [o for o in left if o not in (i, j, l)]
             if any(_inside(p[o], p[i], p[j], p[l], tol) for o in others):
                 continue

@@ -7,6 +7,8 @@ A `Scene` is pure data (numbers, strings, relative file names). It knows nothing
 - Climbing walls: the wall's base runs along the x axis near y = 0 and its climbing face points
   toward +y (the climber stands at y > 0 and faces -y, which is the SMPL rest orientation in navenv's
   z-up frame, so an identity root orientation faces the wall).
+- Whole gyms (imported scans with a floor): the floor is at z = 0 and `Scene.sectors` lists the
+  wall sectors, each facing its own way; holds and routes belong to one sector each.
 - Quaternions are (w, x, y, z), MuJoCo's order.
 - Colours are RGBA floats in [0, 1].
 - File names in `MeshGeom` and `Hold.shape` are relative to the scene directory and may not
@@ -29,6 +31,8 @@ CollisionStrategy = Literal[
     "primitive", "convex_hull", "convex_decomposition", "heightfield", "none"
 ]
 Limb = Literal["left_hand", "right_hand", "left_foot", "right_foot"]
+SectorKind = Literal["slab", "vertical", "overhang", "roof", "arete"]
+SECTOR_KINDS: tuple[str, ...] = ("slab", "vertical", "overhang", "roof", "arete")
 LIMBS: tuple[str, ...] = ("left_hand", "right_hand", "left_foot", "right_foot")
 
 Vec3 = tuple[float, float, float]
@@ -117,6 +121,7 @@ class Route:
     # limb on a hold of `holds`; empty when unknown (hand-made routes). Replaying it from `start`
     # gives every stance the setter checked for reach (see scenes.route_setter.route_stances).
     moves: list[tuple[str, str]] = field(default_factory=list)
+    sector: str | None = None  # id of the scene sector the route is on (None: single-wall scenes)
 
 
 @dataclass
@@ -165,6 +170,30 @@ class Spawn:
 
 
 @dataclass
+class Sector:
+    """One wall sector of a whole gym: a connected face climbed on its own, with its holds.
+
+    Angles are degrees here (the one exception to radians): 0 is vertical, positive overhangs
+    (90 a roof), negative leans back (a slab); it is the angle of the sector's main face (of
+    its roof part for kind "roof").
+    """
+
+    id: str
+    name: str  # e.g. "overhang 25 deg"
+    kind: SectorKind
+    angle_deg: float
+    normal: Vec3  # unit outward normal of the main face (toward the climber)
+    width: float  # m, horizontal extent across the face
+    height: float  # m, top of the sector above the floor
+    area: float  # m^2 of climbing surface
+    base: Vec3  # middle of the sector's foot on the floor, metres
+    holds: list[str] = field(default_factory=list)  # ids of the holds on it
+    spawn: Spawn | None = None  # where a climber stands at its foot, facing it
+    camera: str | None = None  # name of its tripod camera in Scene.cameras
+    geometry: list[str] = field(default_factory=list)  # names of its geometry items
+
+
+@dataclass
 class Metadata:
     """Where the scene came from and what was done to it."""
 
@@ -189,6 +218,7 @@ class Scene:
     cameras: list[Camera] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
     walkable: WalkableGrid | None = None
+    sectors: list[Sector] = field(default_factory=list)  # whole gyms; empty for a single wall
     spawn: Spawn | None = None
     observer_spawn: Spawn | None = None
     metadata: Metadata = field(default_factory=Metadata)
@@ -203,6 +233,14 @@ class Scene:
             if h.id == hold_id:
                 return h
         raise KeyError(f"scene {self.name!r} has no hold {hold_id!r}")
+
+    def sector(self, sector_id: str) -> Sector:
+        """The sector with this id (KeyError naming the id and the scene otherwise)."""
+        for s in self.sectors:
+            if s.id == sector_id:
+                return s
+        ids = [s.id for s in self.sectors]
+        raise KeyError(f"scene {self.name!r} has no sector {sector_id!r}; sectors: {ids}")
 
     def route(self, key: str | int) -> Route:
         """A route by id or by index."""

@@ -222,6 +222,64 @@ def _check_routes(scene: Scene, source: str) -> None:
                 )
 
 
+def _check_sectors(scene: Scene, source: str) -> None:
+    """Sector ids, their holds, cameras and geometry, and routes' sectors refer to what exists."""
+    _unique(scene.sectors, "id", "sectors", source)
+    hold_ids = {h.id for h in scene.holds}
+    cameras = {c.name for c in scene.cameras}
+    geoms = {g.name for g in scene.geometry}
+    owner: dict[str, str] = {}
+    for i, sec in enumerate(scene.sectors):
+        where = f"sectors[{i}]"
+        _unit(sec.normal, source=source, field=f"{where}.normal")
+        for j, hid in enumerate(sec.holds):
+            if hid not in hold_ids:
+                raise SceneError(
+                    f"refers to hold {hid!r}, which the scene does not define",
+                    file=source,
+                    field=f"{where}.holds[{j}]",
+                )
+            if hid in owner:
+                raise SceneError(
+                    f"hold {hid!r} is already on sector {owner[hid]!r}; a hold is on one sector",
+                    file=source,
+                    field=f"{where}.holds[{j}]",
+                )
+            owner[hid] = sec.id
+        if sec.camera is not None and sec.camera not in cameras:
+            raise SceneError(
+                f"names camera {sec.camera!r}, which the scene does not define "
+                f"(cameras: {sorted(cameras)})",
+                file=source,
+                field=f"{where}.camera",
+            )
+        for j, name in enumerate(sec.geometry):
+            if name not in geoms:
+                raise SceneError(
+                    f"names geometry {name!r}, which the scene does not define",
+                    file=source,
+                    field=f"{where}.geometry[{j}]",
+                )
+    sector_ids = {sec.id: sec for sec in scene.sectors}
+    for i, r in enumerate(scene.routes):
+        if r.sector is None:
+            continue
+        if r.sector not in sector_ids:
+            raise SceneError(
+                f"is on sector {r.sector!r}, which the scene does not define "
+                f"(sectors: {sorted(sector_ids)})",
+                file=source,
+                field=f"routes[{i}].sector",
+            )
+        off = [h for h in r.holds if owner.get(h) != r.sector]
+        if off:
+            raise SceneError(
+                f"holds {off[:3]} are not on the route's sector {r.sector!r}",
+                file=source,
+                field=f"routes[{i}].holds",
+            )
+
+
 def validate_scene(
     scene: Scene, *, source: str = "<scene>", root: str | os.PathLike | None = None
 ) -> None:
@@ -241,6 +299,7 @@ def validate_scene(
             else:
                 check_mesh_file(root, h.shape, source=source, field=f"holds[{i}].shape")
     _check_routes(scene, source)
+    _check_sectors(scene, source)
     for i, c in enumerate(scene.cameras):
         view = [b - a for a, b in zip(c.pos, c.lookat)]
         horizontal = math.hypot(view[0], view[1])

@@ -67,6 +67,38 @@ def test_scenes_import_writes_a_loadable_scene(tmp_path, capsys):
     assert scene.kind == "climbing_wall" and scene.holds
 
 
+def test_scenes_import_refuses_a_wall_no_env_can_climb(tmp_path, capsys):
+    from tests.scenes.gym_fixtures import write_boulder_stl
+
+    stl = write_boulder_stl(tmp_path / "boulder.stl")
+    out = tmp_path / "scan"
+    assert main(["scenes", "import", str(stl), "--out", str(out), "--holds", "detect"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("navenv scenes import: error: ") and "Traceback" not in err
+    assert "no route could be set on the wall" in err and "13.10 m tall at scale 1" in err
+    assert "in feet (scale=0.3048)" in err and "--allow-no-routes" in err
+    assert not out.exists()
+    argv = ["scenes", "import", str(stl), "--out", str(out), "--holds", "detect"]
+    assert main([*argv, "--allow-no-routes"]) == 0
+    assert main([*argv[:-2], "--holds", "generate", "--scale", "auto"]) == 0
+    assert "scaled by 0.3048 (feet" in capsys.readouterr().out
+
+
+def test_scenes_show_lists_the_sectors_of_a_gym_scan(tmp_path, capsys):
+    from tests.scenes.gym_fixtures import write_gym_obj
+
+    obj = write_gym_obj(tmp_path / "gym.obj", n_unused=10)
+    out = tmp_path / "gym"
+    assert main(["scenes", "import", str(obj), "--out", str(out), "--holds", "generate"]) == 0
+    capsys.readouterr()
+    assert main(["scenes", "show", str(out)]) == 0
+    text = capsys.readouterr().out
+    sectors = [line for line in text.splitlines() if line.startswith("sector ")]
+    assert len(sectors) == 6 and all("routes: s" in line for line in sectors)
+    assert any("overhang, +25.0 deg from vertical, 5.0 m wide x 3.50 m tall" in x for x in sectors)
+    assert "route s0r0 " in text and "on sector s0" in text
+
+
 def test_bad_input_is_one_clear_line(capsys):
     assert main(["scenes", "show", "no_such_scene"]) == 2
     err = capsys.readouterr().err

@@ -325,3 +325,46 @@ def test_env_ego_camera_excludes_the_head():
     assert np.isin(seen, u.world.hold_geoms).any()
     assert mujoco.mj_id2name(u.model, mujoco.mjtObj.mjOBJ_CAMERA, u.index.ego_camera) == "ego"
     env.close()
+
+
+# ---------------------------------------------------------------- a whole-gym scan (issue: gyms)
+
+
+@pytest.fixture(scope="module")
+def gym_scene(tmp_path_factory):
+    import scenes
+    from tests.scenes.gym_fixtures import write_gym_obj
+
+    path = write_gym_obj(tmp_path_factory.mktemp("gym") / "gym.obj", n_unused=100)
+    return scenes.import_mesh(path, holds="generate", out_dir=tmp_path_factory.mktemp("scene"))
+
+
+def test_gym_scan_climbs_a_route_of_every_sector(gym_scene):
+    """reset at a route of each sector: the start stance is on that sector, the sector's tripod
+    films it, the kinematic box is the sector's, and 100 physics steps raise no MuJoCo warning."""
+    first = next(r.id for r in gym_scene.routes if r.sector == gym_scene.sectors[2].id)
+    env = gym.make("ClimbRoute-v0", scene=gym_scene, route=first, obs="state")
+    u = env.unwrapped
+    assert u.route.id == first
+    holds = {h.id: np.asarray(h.position) for h in gym_scene.holds}
+    owner = {h: s.id for s in gym_scene.sectors for h in s.holds}
+    ids = np.array(list(holds))
+    pos = np.array(list(holds.values()))
+    for sec in gym_scene.sectors:
+        rid = next(r.id for r in gym_scene.routes if r.sector == sec.id)
+        obs, info = env.reset(seed=0, options={"route": rid})
+        assert info["route"].sector == sec.id and u.tripod_camera() == sec.camera
+        pelvis = u.data.xpos[u.index.bodies[0]]
+        nearest = ids[np.argsort(np.linalg.norm(pos - pelvis, axis=1))[:5]]
+        assert all(owner[h] == sec.id for h in nearest), (sec.id, nearest)
+        centre, half = info["climb_box"]
+        sec_pos = np.array([holds[h] for h in sec.holds])
+        assert np.all(np.abs(sec_pos - centre) <= half + 1e-9) and half[:2].max() < 6.0
+        before = [u.data.warning[i].number for i in range(len(u.data.warning))]
+        action = hold_action(env)
+        for _ in range(100):
+            obs, _r, _term, _trunc, info = env.step(action)
+            assert np.isfinite(obs).all() and not info["unstable"]
+        after = [u.data.warning[i].number for i in range(len(u.data.warning))]
+        assert after == before, (sec.id, sec.kind, after)
+    env.close()

@@ -109,3 +109,23 @@ def test_obj_and_ply_readers_ear_clip_concave_faces(tmp_path):
         raw = load_raw(tmp_path / name)
         assert "triangulated 1 n-gon faces (1 concave, ear-clipped)" in raw.fixes
         _check(raw.vertices, raw.faces)
+
+
+def test_t_vertices_on_edges_give_no_slivers_even_when_rounded():
+    """A panel outline with T-vertices along its edges (Blender's limited dissolve), turned and
+    written with 6 decimals: every triangle has real area, and together they cover it once."""
+    rng = np.random.default_rng(3)
+    ring = [(x, 0.0) for x in np.linspace(0, 1.2, 4, endpoint=False)]
+    ring += [(1.2, y) for y in np.linspace(0, 0.9, 3, endpoint=False)]
+    ring += [(x, 0.9) for x in np.linspace(1.2, 0, 5, endpoint=False)]
+    ring += [(0.0, y) for y in np.linspace(0.9, 0, 2, endpoint=False)]
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    corners = np.round(np.c_[np.array(ring), np.zeros(len(ring))] @ q.T * 100 + 7.0, 6)
+    tris, concave = triangulate(corners)
+    assert not concave
+    _check(corners, tris)
+    a, b, c = (corners[tris[:, k]] for k in range(3))
+    height = np.linalg.norm(np.cross(b - a, c - a), axis=1) / np.max(
+        np.linalg.norm(np.stack([b - a, c - b, a - c]), axis=2), axis=0
+    )
+    assert height.min() > 1.0  # cm: no triangle is a sliver along an edge

@@ -64,6 +64,17 @@ class CompiledWorld:
             lookahead,
         )
 
+    def climb_box_for(self, route: Route, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        """The kinematic root's box for `route`: around its sector's holds on a whole-gym scene
+        (a box around a whole room would leave little resolution on one wall), else the
+        scene's `climb_box`."""
+        if route.sector is None or not self.scene.sectors:
+            return self.climb_box
+        ids = set(self.scene.sector(route.sector).holds) or set(route.holds)
+        pos = np.array([h.position for h in self.scene.holds if h.id in ids])
+        lo, hi = pos.min(axis=0) - margin, pos.max(axis=0) + margin
+        return (lo + hi) / 2, (hi - lo) / 2
+
     def start_holds(self, route: Route) -> np.ndarray:
         """(4,) scene hold index each limb starts on (names.LIMBS order), -1 when unspecified."""
         return np.array(

@@ -158,6 +158,7 @@ class ClimbRouteEnv(gym.Env):
         self.model, self.data, self.index = w.model, w.data, w.index
         self.route = self.scene.route(route_key if route_key is not None else 0)
         self.route_view = w.route_view(self.route, self.config.route_lookahead)
+        self._climb_box = w.climb_box_for(self.route, self.config.kinematic_root_margin)
         self.grips = Grips(
             self.model,
             self.index,
@@ -227,7 +228,7 @@ class ClimbRouteEnv(gym.Env):
             route=self.route,
             spawn_error=float(self.world.spawn_error[self.route.id]),
             hinge_range=self.index.hinge_range.copy(),  # radians, (69, 2): how actions normalise
-            climb_box=tuple(b.copy() for b in self.world.climb_box),  # kinematic root normalisation
+            climb_box=tuple(b.copy() for b in self._climb_box),  # kinematic root normalisation
         )
         return self._observe(), info
 
@@ -316,7 +317,7 @@ class ClimbRouteEnv(gym.Env):
         """control='kinematic': write the pose, finite-difference velocities, resolve contacts."""
         m, d, idx = self.model, self.data, self.index
         prev = d.qpos.copy()
-        centre, half = self.world.climb_box
+        centre, half = self._climb_box
         d.qpos[idx.root_qpos.start : idx.root_qpos.start + 3] = centre + root_position * half
         d.qpos[idx.root_qpos.start + 3 : idx.root_qpos.stop] = matrix_to_quat(
             rot6d_to_matrix(root_rot6d.astype(np.float64))
@@ -430,8 +431,16 @@ class ClimbRouteEnv(gym.Env):
             from navenv.render.gl import make_renderer
 
             self._renderer = make_renderer(self.model, *self.render_size)
-        camera = self.scene.cameras[0].name if self.scene.cameras else None
-        return self._renderer.render(self.data, camera=camera)
+        return self._renderer.render(self.data, camera=self.tripod_camera())
+
+    def tripod_camera(self) -> str | None:
+        """Name of the camera that films the route: its sector's tripod on a whole-gym scene,
+        else the scene's first camera."""
+        if self.route.sector is not None and self.scene.sectors:
+            cam = self.scene.sector(self.route.sector).camera
+            if cam is not None:
+                return cam
+        return self.scene.cameras[0].name if self.scene.cameras else None
 
     def close(self) -> None:
         """Release the renderer."""
