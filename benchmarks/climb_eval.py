@@ -91,11 +91,28 @@ def episodes_dir(out: Path, split: str, offset: int) -> Path:
 
 
 def generate_split(out: Path, split: str, cfg: EvalConfig, fps: float, progress: bool) -> None:
-    """The split's evaluation episodes, twice (plan seed offsets 0 and 1); resumes."""
+    """The split's evaluation episodes, twice (plan seed offsets 0 and 1); resumes.
+
+    A directory that already holds a complete set of this split's evaluation episodes at this
+    fps is used as it is, whatever its episode count (a run with more episodes than asked for
+    is reused rather than refused).
+    """
     from policies.data.generate import GenerateConfig, generate
+    from policies.data.store import load_manifest
 
     extra = {"planner": cfg.planner} if cfg.planner else {}
     for offset in (0, OTHER_SEED_OFFSET):
+        target = episodes_dir(out, split, offset)
+        if (target / "manifest.json").exists():
+            man = load_manifest(target)
+            c = man.config
+            same = (c.get("split"), c.get("seed"), c.get("plan_seed_offset", 0)) == (
+                split,
+                EVAL_SEED,
+                offset,
+            )
+            if man.complete and same and float(c.get("fps")) == float(fps):
+                continue
         gcfg = GenerateConfig(
             split=split,
             episodes=cfg.episodes,
@@ -107,7 +124,7 @@ def generate_split(out: Path, split: str, cfg: EvalConfig, fps: float, progress:
             clip_seconds=cfg.clip_seconds,
             **extra,
         )
-        generate(gcfg, episodes_dir(out, split, offset), workers=cfg.workers, progress=progress)
+        generate(gcfg, target, workers=cfg.workers, progress=progress)
 
 
 # ------------------------------------------------------------------ scoring
@@ -342,6 +359,7 @@ def run_eval(
     payload = {
         "config": {**cfg.__dict__, "splits": list(cfg.splits)},
         "models": {k: str(v) for k, v in models.items()},
+        "parameters": {k: p.num_parameters() for k, p in loaded.items()},
         "train_dir": str(train_dir),
         "seconds": time.perf_counter() - t0,
         "results": results,

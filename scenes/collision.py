@@ -261,3 +261,16 @@ def choose_strategy(representable_fraction: float, relief: float, kind: str) -> 
     ):
         return "heightfield"
     return "convex_decomposition"
+
+
+def store_pieces(dec, out: Path, stem: str, geom) -> dict:
+    """Copy a decomposition's convex pieces into ``out/collision/<stem>_NNN.obj`` (each written
+    to a temporary name, then renamed), list them on `geom`; returns the import-info entries."""
+    (out / "collision").mkdir(exist_ok=True)
+    for i, src in enumerate(dec.files):
+        rel = f"collision/{stem}_{i:03d}.obj"
+        tmp = out / f"collision/.{stem}_{i:03d}.obj.tmp"
+        shutil.copyfile(src, tmp)
+        tmp.replace(out / rel)
+        geom.collision_files.append(rel)
+    return {"cache_key": dec.key, "cache_hit": dec.cache_hit, "pieces": len(dec.files)}

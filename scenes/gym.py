@@ -13,7 +13,6 @@ mats, ledges) as one visual-only mesh. Every decision is one line in `scene.meta
 from __future__ import annotations
 
 import math
-import shutil
 import warnings
 from pathlib import Path
 
@@ -324,14 +323,7 @@ def _sector_geom(v, fs, sec: SectorMesh, collision: str, out: Path, stem: str, c
         geom.heightfield = col.heightfield_from_map(hm)
     elif strategy == "convex_decomposition":
         dec = col.convex_decomposition(*compact(v, fs), cache_dir=cache_dir)
-        (out / "collision").mkdir(exist_ok=True)
-        for i, src in enumerate(dec.files):
-            rel = f"collision/{stem}_{i:03d}.obj"
-            tmp = out / f"collision/.{stem}_{i:03d}.obj.tmp"
-            shutil.copyfile(src, tmp)
-            tmp.replace(out / rel)
-            geom.collision_files.append(rel)
-        info.update(cache_key=dec.key, cache_hit=dec.cache_hit, pieces=len(dec.files))
+        info.update(col.store_pieces(dec, out, stem, geom))
     geom.collision = strategy
     info["strategy"] = strategy
     return geom, info

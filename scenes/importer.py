@@ -503,14 +503,7 @@ def _collision(
         geom.heightfield = col.heightfield_from_map(hm)
     elif strategy == "convex_decomposition":
         dec = col.convex_decomposition(v, f, cache_dir=cache_dir, cfg=coacd_config)
-        (out / "collision").mkdir(exist_ok=True)
-        for i, src in enumerate(dec.files):
-            rel = f"collision/{name}_{i:03d}.obj"
-            tmp = out / f"collision/.{name}_{i:03d}.obj.tmp"
-            shutil.copyfile(src, tmp)
-            tmp.replace(out / rel)
-            geom.collision_files.append(rel)
-        info.update(cache_key=dec.key, cache_hit=dec.cache_hit, pieces=len(dec.files))
+        info.update(col.store_pieces(dec, out, name, geom))
         if dec.input_faces < len(f):
             fixes.append(
                 f"decimated {len(f):,} faces to {dec.input_faces:,} for convex "

@@ -23,8 +23,8 @@ import numpy as np
 
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
-from navenv.mocap.cleanup import MocapReport, clean_source
-from navenv.mocap.retarget import RetargetResult, retarget
+from navenv.mocap.cleanup import MocapReport, clean_and_retarget
+from navenv.mocap.retarget import RetargetResult
 from navenv.mocap.source import MocapError, SourceMotion, euler_to_matrix, split_lines
 
 INCH_M = 0.0254
@@ -371,22 +371,16 @@ def load_amc(
     ``reference_frame``, ``repair_spikes`` and ``report`` work as in `load_bvh` (AMC takes rarely
     start with a reference frame, so 'auto' leaves them alone; spikes are as common).
     """
-    source, report = clean_source(
+    result = clean_and_retarget(
         read_amc(asf_path, amc_path, source_fps=source_fps),
         reference_frame=reference_frame,
         repair_spikes=repair_spikes,
+        report=report,
         mapping=mapping,
         units_to_m=units_to_m,
-        report=report,
-    )
-    result = retarget(
-        source,
-        mapping=mapping,
         skeleton=skeleton,
         fit_shape=fit_shape,
-        units_to_m=units_to_m,
         ground=ground,
         fps=fps,
     )
-    result.cleanup = report
     return result if return_result else result.motion

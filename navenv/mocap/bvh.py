@@ -18,8 +18,8 @@ import numpy as np
 
 from navenv.body.motion import Motion
 from navenv.body.skeleton import Skeleton
-from navenv.mocap.cleanup import MocapReport, clean_source
-from navenv.mocap.retarget import RetargetResult, retarget
+from navenv.mocap.cleanup import MocapReport, clean_and_retarget
+from navenv.mocap.retarget import RetargetResult
 from navenv.mocap.source import MocapError, SourceMotion, euler_to_matrix, split_lines
 
 _CHANNELS = {f"{a}{k}": (a.lower(), k) for a in "XYZ" for k in ("position", "rotation")}
@@ -282,22 +282,16 @@ def load_bvh(
     detected and, with ``repair_spikes=True``, interpolated. ``report`` (a `MocapReport`) is
     filled with what was done; the `RetargetResult` carries the same report as ``cleanup``.
     """
-    source, report = clean_source(
+    result = clean_and_retarget(
         read_bvh(path),
         reference_frame=reference_frame,
         repair_spikes=repair_spikes,
+        report=report,
         mapping=mapping,
         units_to_m=units_to_m,
-        report=report,
-    )
-    result = retarget(
-        source,
-        mapping=mapping,
         skeleton=skeleton,
         fit_shape=fit_shape,
-        units_to_m=units_to_m,
         ground=ground,
         fps=fps,
     )
-    result.cleanup = report
     return result if return_result else result.motion

@@ -362,3 +362,29 @@ def clean_source(
     for f in dataclasses.fields(MocapReport):  # fill the caller's object, which it may hold
         setattr(report, f.name, getattr(fresh, f.name))
     return source, report
+
+
+def clean_and_retarget(
+    source: SourceMotion,
+    *,
+    reference_frame: str,
+    repair_spikes: bool,
+    report: MocapReport | None,
+    mapping: dict[str, str | None] | None,
+    units_to_m: float | None,
+    **retarget_kw,
+):
+    """`clean_source`, then `retarget` (with `retarget_kw`); the result carries the report."""
+    from navenv.mocap.retarget import retarget
+
+    source, report = clean_source(
+        source,
+        reference_frame=reference_frame,
+        repair_spikes=repair_spikes,
+        mapping=mapping,
+        units_to_m=units_to_m,
+        report=report,
+    )
+    result = retarget(source, mapping=mapping, units_to_m=units_to_m, **retarget_kw)
+    result.cleanup = report
+    return result
