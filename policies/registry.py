@@ -2,7 +2,8 @@
 
 A name resolves, in this order, from
 1. policies registered in this process (`register_policy`, or the `@register` decorator);
-2. navenv's built-ins: "random", "scripted_kinematic", "scripted_physics", "bc";
+2. navenv's built-ins: "random", "scripted_kinematic", "scripted_physics", "bc",
+   "climb_diffusion_kinematic", "climb_diffusion_physics";
 3. installed packages, through the ``navenv.policies`` entry-point group
    (``importlib.metadata``): in a plugin's ``pyproject.toml``::
 
@@ -88,6 +89,19 @@ def _make_bc(env=None, **kwargs) -> Any:
     return bc_policy(env=env, **kwargs)
 
 
+def _climb_diffusion(control: str, assist: str) -> PolicyFactory:
+    def make(env=None, **kwargs) -> Any:
+        from policies.climb_diffusion.policy import ClimbDiffusionPolicy
+
+        if env is None:
+            return ClimbDiffusionPolicy(control=control, assist=assist, **kwargs)
+        return ClimbDiffusionPolicy(
+            control=env.unwrapped.control, action_space=env.action_space, **kwargs
+        )
+
+    return make
+
+
 _BUILTINS: dict[str, PolicySpec] = {
     spec.name: spec
     for spec in (
@@ -117,6 +131,20 @@ _BUILTINS: dict[str, PolicySpec] = {
             _make_bc,
             {"obs": "state", "control": "physics", "assist": "residual"},
             "behaviour cloning of the scripted expert (policies.bc; checkpoint=DIR or shipped)",
+            "builtin",
+        ),
+        PolicySpec(
+            "climb_diffusion_kinematic",
+            _climb_diffusion("kinematic", "none"),
+            {"obs": "state", "control": "kinematic"},
+            "the shipped ClimbDiffusion model, receding horizon, kinematic root (model=CKPT)",
+            "builtin",
+        ),
+        PolicySpec(
+            "climb_diffusion_physics",
+            _climb_diffusion("physics", "residual"),
+            {"obs": "state", "control": "physics", "assist": "residual"},
+            "the shipped ClimbDiffusion model tracked in physics, residual root assist",
             "builtin",
         ),
     )

@@ -1,193 +1,394 @@
-"""ClimbDiffusionPolicy: ClimbDiT wrapped with its normaliser, frozen encoder and sampler.
+"""ClimbDiffusionPolicy: the ClimbDiffusion model stepping the humanoid in ClimbRoute-v0.
 
-A batch is a dict of named tensors (the one interface between data and method):
+At each replanning point the policy builds the model's condition from what the env gives:
 
-- ``motion`` (B, T, 147): `Motion.to_features()` frames, world frame (training target);
-- ``known_mask`` (B, T) bool: frames given in advance (continuation); ``motion`` holds them;
-- ``video`` (B, U, P, D) patch tokens of the distinct video frames, ``video_index`` (B, T);
-- ``context`` (B, C, P, D) context-frame tokens, ``context_mask`` (B, C) bool, ``context_pos``
-  (B, C, 3) the context holds' positions (m, world frame);
-- ``anchor`` (B, 3): the centre of the holds held at the first frame (m, world frame); motion
-  and hold positions are expressed relative to it, so a route is the same problem wherever it
-  is on the wall;
-- ``betas`` (B, 10).
+- the tripod video: the scene's tripod view with the climber hidden, rendered the way the dataset
+  renders it (`policies.data.episode.SceneRenderer`, the model's video size) and encoded once per
+  episode by the model's frozen encoder;
+- the route prompt: the holds held now (limb order, read from the observation's grip flags and
+  the observed body), then the next `prompt_ahead` holds of the route beyond the highest held
+  one (in training the prompt held the holds touched in the window: 80% of those are the next
+  route holds in order, measured on `val`), each as its context frame (hold highlighted) and
+  position;
+- the known prefix: the last `known_frames` observed configurations at the model's frame rate
+  (root from `RootEstimator`, hinges from the observation), inpainted so the new chunk continues
+  the executed motion.
 
-The normaliser's statistics live in the state dict. The encoder is frozen and has weights of its
-own, so it is built on first use from the config and kept out of the state dict.
+It samples a chunk (2 s), executes `execute_frames` of it and replans; the first `blend_frames`
+frames after the known prefix are blended from the previous chunk (`receding.handover`).
+Grips come from the sampled motion: a limb whose gripping geoms come within `contact_radius` of
+a hold grips it (inferred from hand-to-hold distance; the model predicts no contact channel).
+control="kinematic": each step commands the chunk's pose at the next step's time (root pose +
+hinges, `kinematic_action`). control="physics": a `policies.tracking.Tracker` follows the chunk
+(PD targets, gated grips, residual assist when the env has it).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from typing import Any
 
+import mujoco
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from navenv.body.motion import FEATURE_DIM, FEATURE_LAYOUT
-from policies.climb_diffusion.config import ClimbDiffusionConfig
-from policies.climb_diffusion.model import ClimbDiT
-from policies.diffusion.normalizer import Normalizer
-from policies.diffusion.schedule import sample, sampler, train_scheduler, training_target
-from policies.pretrained import register_method
+from navenv.body.motion import FEATURE_DIM, Motion
+from navenv.body.rotations import matrix_to_quat
+from navenv.body.skeleton import Skeleton
+from navenv.envs.climb.compiled import CompiledWorld, compile_world
+from navenv.envs.climb.config import ClimbConfig
+from navenv.envs.climb.layout import action_layout
+from navenv.envs.grips import Grips
+from navenv.humanoid.pose import joint_angles, motion_from_qpos, root_qpos
+from policies.climb_diffusion.grounding import (
+    GroundingConfig,
+    grip_sites,
+    ground_chunk,
+    infer_contacts,
+)
+from policies.climb_diffusion.receding import Plan, continue_root, handover, known_times, smooth
+from policies.data.episode import SceneRenderer, sample_qpos
+from policies.tracking import Reference, RootEstimator, Tracker, TrackerConfig
+from policies.tracking.actions import pose_actions, resolve_modes
+from policies.tracking.estimator import state_layout
 
-TRANSL = FEATURE_LAYOUT["transl"]
+
+@dataclass
+class RecedingConfig:
+    """How the policy replans (all in the model's frames, 15 fps for the shipped model)."""
+
+    execute_frames: int = 15
+    """Frames of each chunk executed before the next one is sampled (1 s)."""
+    known_frames: int = 4
+    """Observed frames given to the next chunk as its known prefix (inpainted)."""
+    blend_frames: int = 4
+    """Frames after the known prefix blended from the previous chunk."""
+    sample_steps: int | None = None
+    """Sampler steps (None: the model config's)."""
+    sampler: str | None = None
+    """ddpm, ddim or dpm (None: the model config's)."""
+    guidance: float | None = None
+    """Classifier-free guidance weight (None: the model config's)."""
+    prompt_ahead: int = 2
+    """Route holds beyond the highest held one given in the prompt."""
+    ground: bool = True
+    """Close the last centimetres to each inferred contact hold by IK (policies.climb_diffusion
+    .grounding); False executes the sampled motion as is."""
+    smooth_sigma: float = 2.0
+    """Frames: Gaussian low-pass of each sampled chunk (receding.smooth; 0 turns it off)."""
+    continue_root: bool = True
+    """Translate each chunk so its root continues the executed motion (receding.continue_root)."""
+    video_size: int = 64
+    """Pixels of the tripod and context frames (the model's training data's)."""
+
+    def __post_init__(self) -> None:
+        for name in ("execute_frames", "known_frames", "video_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"RecedingConfig.{name}={v!r}: expected an int >= 1")
+        for name in ("blend_frames", "prompt_ahead"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"RecedingConfig.{name}={v!r}: expected an int >= 0")
 
 
-class ClimbDiffusionPolicy(nn.Module):
-    """Samples 2 s motion clips from a tripod video and a route prompt; trains by `compute_loss`."""
+class ClimbDiffusionPolicy:
+    """A `policies.Policy` that samples ClimbDiffusion chunks and tracks them (module doc)."""
 
-    method = "climb_diffusion"
-    """The name this method is registered under (policies.register_method)."""
-
-    def __init__(self, config: ClimbDiffusionConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.normalizer = Normalizer(FEATURE_DIM)
-        self.model = ClimbDiT(
-            FEATURE_DIM,
-            config.token_dim,
-            config.width,
-            config.depth,
-            config.heads,
-            config.mlp_ratio,
-            use_hold_positions=config.use_hold_positions,
-            max_context=config.max_context,
-        )
-        self.scheduler = train_scheduler(config.noise)
-        self._encoder: list = []  # frozen, own weights: kept out of the state dict
-
-    # ------------------------------------------------------------------ pieces
-    @property
-    def encoder(self):
-        """The frozen image encoder named by the config (built on first use)."""
-        if not self._encoder:
-            from policies.encoders import make_encoder
-
-            kw = {"path": self.config.encoder_path} if self.config.encoder == "dinov2" else {}
-            self._encoder.append(make_encoder(self.config.encoder, **kw))
-        return self._encoder[0]
-
-    def num_parameters(self) -> int:
-        """Trainable parameters of the denoiser."""
-        return sum(p.numel() for p in self.model.parameters())
-
-    def to_model_space(self, motion: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-        """World features (B, T, F) -> normalised anchor-relative features (B, T, F)."""
-        rel = motion.clone()
-        rel[..., TRANSL] = rel[..., TRANSL] - anchor[:, None]
-        return self.normalizer.normalize(rel)
-
-    def to_world(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-        """Normalised anchor-relative features (B, ..., T, F) -> world features."""
-        out = self.normalizer.unnormalize(x)
-        shape = (anchor.shape[0],) + (1,) * (out.dim() - 2) + (3,)
-        out[..., TRANSL] = out[..., TRANSL] + anchor.reshape(shape)
-        return out
-
-    def _denoise(self, batch: dict[str, torch.Tensor], known: torch.Tensor):
-        context_pos = batch["context_pos"] - batch["anchor"][:, None]  # (B, C, 3)
-
-        def denoise(x_t: torch.Tensor, t: torch.Tensor, drop: bool | torch.Tensor) -> torch.Tensor:
-            if isinstance(drop, bool):
-                drop = torch.full((x_t.shape[0],), drop, dtype=torch.bool)
-            return self.model(
-                x_t,
-                t,
-                known=known,
-                known_mask=batch["known_mask"],
-                video=batch["video"],
-                video_index=batch["video_index"],
-                context=batch["context"],
-                context_mask=batch["context_mask"],
-                context_pos=context_pos,
-                betas=batch["betas"],
-                drop=drop,
-            )
-
-        return denoise
-
-    # ------------------------------------------------------------------ training
-    def compute_loss(
-        self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Diffusion loss (MSE to the prediction target over unknown frames), a scalar."""
-        x0 = self.to_model_space(batch["motion"], batch["anchor"])  # (B, T, F)
-        b = x0.shape[0]
-        dev = x0.device  # random draws on the CPU generator, so a seed means the same on a GPU
-        noise = torch.randn(x0.shape, generator=generator).to(dev)
-        t = torch.randint(0, self.config.train_steps, (b,), generator=generator).to(dev)
-        drop = (torch.rand(b, generator=generator) < self.config.cond_drop).to(dev)
-        x_t = self.scheduler.add_noise(x0, noise, t)
-        out = self._denoise(batch, x0)(x_t, t, drop)
-        target = training_target(self.scheduler, x0, noise, t, self.config.prediction)
-        weight = (~batch["known_mask"]).to(x0.dtype)[..., None]  # (B, T, 1)
-        err = F.mse_loss(out, target, reduction="none") * weight
-        return err.sum() / (weight.sum() * x0.shape[-1]).clamp_min(1.0)
-
-    def forward(
-        self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """The training loss (so DistributedDataParallel can wrap the whole policy)."""
-        return self.compute_loss(batch, generator)
-
-    # ------------------------------------------------------------------ sampling
-    @torch.no_grad()
-    def sample(
+    def __init__(
         self,
-        batch: dict[str, torch.Tensor],
+        model: Any = "climb_diffusion_small",
+        control: str | None = None,
         *,
-        num_samples: int = 1,
-        seed: int | None = 0,
-        steps: int | None = None,
-        sampler_name: str | None = None,
-        guidance: float | None = None,
-    ) -> torch.Tensor:
-        """World-frame motion features (B, K, T, F): K samples per condition of `batch`.
+        assist: str | None = None,
+        action_space=None,
+        config: RecedingConfig | None = None,
+        grounding: GroundingConfig | None = None,
+        tracker: TrackerConfig | None = None,
+        skeleton: Skeleton | None = None,
+        env_config: ClimbConfig | None = None,
+        seed: int = 0,
+    ) -> None:
+        if isinstance(model, str) or hasattr(model, "__fspath__"):
+            from policies import load_pretrained
 
-        Frames where batch["known_mask"] is True come back as given (inpainting).
-        """
-        cfg = self.config
-        rep = _repeat(batch, num_samples)  # (B K, ...)
-        known = self.to_model_space(rep["motion"], rep["anchor"])
-        gen = None if seed is None else torch.Generator().manual_seed(int(seed))
-        sched = sampler(cfg.noise, sampler_name or cfg.sampler, steps or cfg.sample_steps)
-        x = sample(
-            self._denoise(rep, known),
-            tuple(known.shape),
-            sched,
-            generator=gen,
-            guidance=cfg.guidance if guidance is None else guidance,
-            known=known,
-            known_mask=rep["known_mask"],
-        )
-        b = batch["anchor"].shape[0]
-        return self.to_world(x, rep["anchor"]).reshape(b, num_samples, *x.shape[1:])
+            model = load_pretrained(model)
+        if getattr(model, "method", None) != "climb_diffusion":
+            raise TypeError(
+                f"model: expected a ClimbDiffusionModel or a checkpoint of one, got {type(model)}"
+            )
+        self.model = model.eval()
+        self.mcfg = model.config
+        self.config = config or RecedingConfig()
+        self.grounding = grounding or GroundingConfig()
+        if self.config.known_frames > self.mcfg.max_known:
+            raise ValueError(
+                f"RecedingConfig.known_frames={self.config.known_frames}: the model was trained "
+                f"with at most {self.mcfg.max_known} known frames"
+            )
+        if self.config.execute_frames + self.config.known_frames > self.mcfg.frames:
+            raise ValueError(
+                f"RecedingConfig: execute_frames + known_frames must fit in a "
+                f"{self.mcfg.frames}-frame chunk"
+            )
+        self.control, self.assist = resolve_modes(control, assist, action_space)
+        self.action_layout = action_layout(self.control, self.assist)
+        self.tracker_config = tracker or TrackerConfig()
+        self.skeleton = skeleton or Skeleton.builtin()
+        self.env_config = env_config or ClimbConfig()
+        self.dt = self.env_config.frame_skip / self.env_config.physics_hz
+        self.seed = int(seed)
+        self._worlds: OrderedDict[str, tuple[CompiledWorld, SceneRenderer]] = OrderedDict()
+        self.plans: list[Plan] = []  # every chunk sampled this episode (for inspection)
+        self.plan: Plan | None = None
+        self.latencies: list[float] = []  # s per sampled chunk
 
-    def fit_normaliser(self, motion: torch.Tensor, anchor: torch.Tensor) -> None:
-        """Fit the feature normaliser on training windows: motion (N, T, F), anchor (N, 3)."""
-        rel = motion.clone()
-        rel[..., TRANSL] = rel[..., TRANSL] - anchor[:, None]
-        self.normalizer.fit(rel)
-
+    # ------------------------------------------------------------------ Policy protocol
     def reset(self, *, seed: int | None = None, info: dict[str, Any] | None = None) -> None:
-        """Nothing to reset between clips: sampling is seeded per call."""
+        """Start an episode on the env's reset info ("scene", "route"); seed None means the
+        policy's seed. Renders and encodes the tripod view once."""
+        if not info or "scene" not in info or "route" not in info:
+            raise ValueError(
+                "ClimbDiffusionPolicy.reset: info must be the env's reset info with 'scene' and "
+                "'route'"
+            )
+        scene, route = info["scene"], info["route"]
+        self.world, self.renderer = self._world(scene)
+        w = self.world
+        self.route_order = [w.hold_slot[h] for h in route.holds]
+        self._box = info.get("climb_box", w.climb_box)
+        self._hinge_range = np.asarray(info.get("hinge_range", w.index.hinge_range))
+        self.estimator = RootEstimator(w.route_view(route, self.env_config.route_lookahead))
+        self.obs_layout = state_layout(self.env_config.route_lookahead)
+        limits = np.full(4, np.inf)
+        self._held_grips = Grips(
+            w.model, w.index, w.hold_geoms, 1.5 * self.env_config.capture_radius, limits
+        )
+        self._data = mujoco.MjData(w.model)
+        self._hold_pos = np.array([h.position for h in scene.holds], dtype=np.float64)
+        self._rng_seed = self.seed if seed is None else int(seed)
+        self._context_tokens: dict[int, torch.Tensor] = {}
+        with torch.no_grad():
+            frame = torch.from_numpy(self.renderer.background().copy())[None, None]
+            self._video = self.model.encoder(frame)[0]  # (1, P, D)
+        self.history: list[tuple[float, np.ndarray, list[int]]] = []  # (t, features, held)
+        self.plans, self.plan, self.latencies = [], None, []
+        self.time = 0.0  # s of episode time the last command was for
+        self.tracker = None
+        if self.control == "physics":
+            self.tracker = Tracker.from_world(w, self.env_config, self.assist, self.tracker_config)
+
+    def act(self, obs: Any) -> np.ndarray:
+        """The action for this step; samples a new chunk when the current one is spent."""
+        if not hasattr(self, "estimator"):
+            raise RuntimeError("ClimbDiffusionPolicy.act: call reset(seed=..., info=...) first")
+        state = self.estimator.estimate(obs)
+        qpos = self._observed_qpos(obs, state)
+        held = self._held(obs, qpos)
+        self.history.append((self.time, self._features(qpos[None])[0], held))
+        spent = self.config.execute_frames / self.mcfg.fps
+        if self.plan is None or self.time - self.plan.t0 >= spent + self._known_span() - 1e-9:
+            self._replan()
+        if self.control == "kinematic":
+            self.time += self.dt
+            q, grips = self._pose_at(self.time)
+            idx = self.world.index
+            root = q[idx.root_qpos]
+            # a sample may leave the climb box: clip to its face rather than fail the episode
+            return pose_actions(
+                q[idx.hinge_qpos],
+                grips,
+                root[:3],
+                root[3:],
+                hinge_range=self._hinge_range,
+                climb_box=self._box,
+                inside_box=False,
+            )
+        action = self.tracker.act(obs, state)
+        self.time = self.plan.t0 + self.tracker.time
+        return action
+
+    # ------------------------------------------------------------------ planning
+    def _known_span(self) -> float:
+        return (self._known_count - 1) / self.mcfg.fps if self.plan is not None else 0.0
+
+    def _replan(self) -> None:
+        """Sample the next chunk from the observed prefix and hand the old one over to it."""
+        import time as _time
+
+        cfg, fps = self.config, self.mcfg.fps
+        now = self.time
+        times = known_times(now, cfg.known_frames, fps)
+        known = np.stack([self._history_at(t)[0] for t in times])  # (k, F)
+        held = self._history_at(times[0])[1]
+        batch = self._batch(known, _distinct(held))
+        start = _time.perf_counter()
+        seed = self._rng_seed * 100_003 + len(self.plans)
+        feats = self.model.sample(
+            batch,
+            num_samples=1,
+            seed=seed,
+            steps=cfg.sample_steps,
+            sampler_name=cfg.sampler,
+            guidance=cfg.guidance,
+        )[0, 0].numpy()  # (T, F)
+        self.latencies.append(_time.perf_counter() - start)
+        if cfg.continue_root:
+            feats = continue_root(feats, len(times))
+        feats = smooth(feats, cfg.smooth_sigma, len(times))
+        new = Plan(feats.astype(np.float64), float(times[0]), fps)
+        self._known_count = len(times)
+        self.plan = handover(self.plan, new, len(times), cfg.blend_frames)
+        self.plans.append(self.plan)
+        self._plan_qpos, self._plan_contacts = self._chunk_pose(
+            self.plan.features, self._history_at(now)[1], len(times)
+        )
+        if self.tracker is not None:
+            ref = Reference.from_qpos(
+                self._plan_qpos,
+                self.world.index,
+                self._plan_contacts >= 0,
+                fps,
+                self._plan_contacts,
+            )
+            self.tracker.set_reference(ref, start_time=now - self.plan.t0)
+
+    def _batch(self, known: np.ndarray, held: list[int]) -> dict[str, torch.Tensor]:
+        """The model batch (ClimbDiffusionModel's interface) for one chunk."""
+        m, c, t = self.mcfg, self.mcfg.max_context, self.mcfg.frames
+        prompt = self._prompt(held)[:c] if m.context != "none" else []
+        hold_pos = np.array([h.position for h in self.world.scene.holds], dtype=np.float64)
+        motion = np.zeros((1, t, FEATURE_DIM), np.float32)
+        motion[0, : len(known)] = known
+        mask = np.zeros((1, t), bool)
+        mask[0, : len(known)] = True
+        p, d = self._video.shape[-2:]
+        context = torch.zeros(1, c, p, d)
+        cpos = torch.zeros(1, c, 3)
+        for k, h in enumerate(prompt):
+            context[0, k] = self._context_token(h)
+            cpos[0, k] = torch.from_numpy(hold_pos[h]).float()
+        anchor = hold_pos[held].mean(axis=0) if m.context != "none" else np.zeros(3)
+        return {
+            "motion": torch.from_numpy(motion),
+            "known_mask": torch.from_numpy(mask),
+            "video": self._video[None].float(),  # (1, 1, P, D)
+            "video_index": torch.zeros(1, t, dtype=torch.long),
+            "context": context,
+            "context_mask": torch.arange(c)[None] < len(prompt),
+            "context_pos": cpos,
+            "anchor": torch.from_numpy(anchor[None].astype(np.float32)),
+            "betas": torch.from_numpy(self.skeleton.betas[None].astype(np.float32)),
+        }
+
+    def _prompt(self, held: list[int]) -> list[int]:
+        """Held holds, then the next `prompt_ahead` route holds beyond the highest held one."""
+        order = self.route_order
+        ranks = [order.index(h) for h in held if h in order]
+        top = max(ranks) if ranks else -1
+        ahead = [h for h in order[top + 1 :] if h not in held][: self.config.prompt_ahead]
+        return list(held) + ahead
+
+    def _context_token(self, hold: int) -> torch.Tensor:
+        if hold not in self._context_tokens:
+            frame = torch.from_numpy(self.renderer.context_frame(hold).copy())[None, None]
+            with torch.no_grad():
+                self._context_tokens[hold] = self.model.encoder(frame)[0, 0]  # (P, D)
+        return self._context_tokens[hold]
+
+    # ------------------------------------------------------------------ poses
+    def _observed_qpos(self, obs, state) -> np.ndarray:
+        """(nq,) the humanoid's configuration from the observation (root estimated)."""
+        idx = self.world.index
+        q = np.zeros(self.world.model.nq)
+        q[idx.root_qpos] = np.concatenate([state.pos, matrix_to_quat(state.rot)])
+        q[idx.hinge_qpos] = self.obs_layout.get(obs, "joint_angles")
+        return q
+
+    def _held(self, obs, qpos: np.ndarray) -> np.ndarray:
+        """(4,) scene hold each limb grips (-1 free): the observation's grip flags, the hold
+        nearest each gripping limb in the observed body. If none grips, the hands' nearest
+        holds (so the next chunk still has an anchor) are given with the hands' slots."""
+        d = self._data
+        d.qpos[:] = qpos
+        mujoco.mj_kinematics(self.world.model, d)
+        gripping = self.obs_layout.get(obs, "grips") > 0.5
+        held = np.full(4, -1, dtype=int)
+        for limb in np.flatnonzero(gripping):
+            held[limb] = self._held_grips.nearest_hold(d, int(limb))
+        if (held < 0).all():
+            sites = d.site_xpos[self.world.index.grip_sites[:2]]  # the hands
+            for limb, site in enumerate(sites):
+                held[limb] = int(np.argmin(np.linalg.norm(self._hold_pos - site, axis=1)))
+        return held
+
+    def _history_at(self, t: float) -> tuple[np.ndarray, list[int]]:
+        """Observed (features, held) of the step nearest episode time t."""
+        times = np.array([h[0] for h in self.history])
+        i = int(np.argmin(np.abs(times - t)))
+        return self.history[i][1], self.history[i][2]
+
+    def _features(self, qpos: np.ndarray) -> np.ndarray:
+        motion = motion_from_qpos(qpos, self.world.index, self.skeleton, self.mcfg.fps)
+        return motion.to_features(np.float64)
+
+    def _chunk_pose(
+        self, features: np.ndarray, held: np.ndarray, known: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(T, nq) configurations of a chunk (grounded on its contacts after the `known`
+        executed frames) and (T, 4) the hold each limb grips (-1 free)."""
+        w = self.world
+        motion = Motion.from_features(features, self.mcfg.fps, self.skeleton.betas)
+        q = np.tile(w.model.qpos0, (len(motion), 1))
+        q[:, w.index.root_qpos] = root_qpos(self.skeleton, motion.transl, motion.global_orient)
+        q[:, w.index.hinge_qpos] = joint_angles(motion, self._hinge_range)
+        sites = grip_sites(w.model, self._data, w.index, q)
+        contacts = infer_contacts(sites, self._hold_pos, self.mcfg.fps, self.grounding, held)
+        if self.config.ground:
+            q = ground_chunk(
+                w.model, self._data, w.index, w.scene, q, contacts, self.grounding, start=known
+            )
+        return q, contacts
+
+    def _pose_at(self, time: float) -> tuple[np.ndarray, np.ndarray]:
+        """The current chunk's configuration (interpolated) and grips at episode `time`."""
+        x = self.plan.position(time)
+        i0 = np.array([min(int(x), len(self._plan_qpos) - 1)])
+        i1 = np.minimum(i0 + 1, len(self._plan_qpos) - 1)
+        a = np.array([x - i0[0]])
+        q = sample_qpos(self._plan_qpos, self.world.index.root_qpos, i0, i1, a)[0]
+        nearest = round(x)
+        return q, self._plan_contacts[nearest] >= 0
+
+    def _world(self, scene) -> tuple[CompiledWorld, SceneRenderer]:
+        if scene.name not in self._worlds:
+            world = compile_world(scene, self.skeleton, self.env_config)
+            size = self.config.video_size
+            renderer = SceneRenderer(world, size, size, self.env_config.ego_fovy_deg)
+            self._worlds[scene.name] = (world, renderer)
+            while len(self._worlds) > 4:
+                self._worlds.popitem(last=False)
+        self._worlds.move_to_end(scene.name)
+        return self._worlds[scene.name]
 
 
-def _repeat(batch: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
-    """Every tensor of `batch` repeated k times along a new axis folded into the batch."""
-    if k == 1:
-        return batch
-    return {
-        key: v.repeat_interleave(k, dim=0) if isinstance(v, torch.Tensor) else v
-        for key, v in batch.items()
-    }
+def _distinct(held: np.ndarray) -> list[int]:
+    """Distinct holds of a (4,) per-limb array, limb order (-1 dropped)."""
+    out: list[int] = []
+    for h in held:
+        if h >= 0 and int(h) not in out:
+            out.append(int(h))
+    return out
 
 
-def features_to_numpy(x: torch.Tensor) -> np.ndarray:
-    """Sampled features as a float32 numpy array."""
-    return x.detach().cpu().numpy().astype(np.float32)
+def receding_config(**overrides: Any) -> RecedingConfig:
+    """A RecedingConfig with `overrides` (unknown names are an error that lists the fields)."""
+    names = {f.name for f in fields(RecedingConfig)}
+    bad = sorted(set(overrides) - names)
+    if bad:
+        raise ValueError(f"RecedingConfig has no field(s) {bad}; fields: {sorted(names)}")
+    return RecedingConfig(**overrides)
 
 
-register_method("climb_diffusion", ClimbDiffusionConfig, ClimbDiffusionPolicy)
+__all__ = ["ClimbDiffusionPolicy", "GroundingConfig", "RecedingConfig", "receding_config"]

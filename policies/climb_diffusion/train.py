@@ -25,8 +25,8 @@ from tqdm import tqdm
 
 from policies.climb_diffusion.config import ClimbDiffusionConfig
 from policies.climb_diffusion.data import Windows, load_windows
+from policies.climb_diffusion.diffusion import ClimbDiffusionModel
 from policies.climb_diffusion.kinematics import feature_joints, global_mpjpe_mm
-from policies.climb_diffusion.policy import ClimbDiffusionPolicy
 from policies.diffusion.distributed import barrier, init_distributed, shutdown
 from policies.diffusion.state import (
     TrainState,
@@ -78,7 +78,7 @@ def known_frames(rng: np.random.Generator, n: int, config: ClimbDiffusionConfig)
 
 @torch.no_grad()
 def validate(
-    policy: ClimbDiffusionPolicy, val: Windows, *, max_windows: int = 64, seed: int = 0
+    policy: ClimbDiffusionModel, val: Windows, *, max_windows: int = 64, seed: int = 0
 ) -> dict[str, float]:
     """Val loss (fixed noise) and global MPJPE (mm) of one sample per window, no known frames."""
     # spread over the whole set: consecutive windows come from the same few climbs
@@ -124,7 +124,7 @@ def train(
             f"{out}: holds a run already; pass --resume to continue it or choose another --out"
         )
     torch.manual_seed(config.seed)
-    policy = ClimbDiffusionPolicy(config)
+    policy = ClimbDiffusionModel(config)
     train_w = load_windows(
         data_dir,
         config,

@@ -26,9 +26,10 @@ import numpy as np
 from navenv.body.skeleton import Skeleton
 from navenv.envs.climb.compiled import CompiledWorld, compile_world
 from navenv.envs.climb.config import ClimbConfig
-from navenv.envs.climb.layout import CONTROL_MODES, action_layout, action_modes
+from navenv.envs.climb.layout import action_layout
 from policies.scripted.planner import ClimbPlan, PlannerConfig, plan_climb
 from policies.tracking import Reference, RootEstimator, Tracker, TrackerConfig, kinematic_action
+from policies.tracking.actions import resolve_modes
 
 
 class ScriptedClimber:
@@ -48,27 +49,8 @@ class ScriptedClimber:
         cache_size: int = 32,
         plan_cache: OrderedDict | None = None,
     ) -> None:
-        inferred = None
-        if action_space is not None:
-            try:
-                inferred = action_modes(int(np.prod(action_space.shape)))
-            except ValueError as e:
-                raise ValueError(f"action_space: {e}") from None
-        if control is None:
-            control = inferred[0] if inferred else "kinematic"
-        if control not in CONTROL_MODES:
-            raise ValueError(f"control={control!r}: expected one of {CONTROL_MODES}")
-        if assist is None:
-            if inferred and inferred[0] == control:
-                assist = inferred[1]
-            else:
-                assist = "residual" if control == "physics" else "none"
+        control, assist = resolve_modes(control, assist, action_space)
         self.action_layout = action_layout(control, assist)  # checks the pair
-        if inferred is not None and inferred != (control, assist):
-            raise ValueError(
-                f"control={control!r}, assist={assist!r} do not match the action space "
-                f"({inferred[0]!r}, {inferred[1]!r})"
-            )
         self.config = config or PlannerConfig()
         self.control, self.assist = control, assist
         self.tracker_config = tracker or TrackerConfig()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from navenv.body.rotations import matrix_to_rot6d, quat_to_matrix
-from navenv.envs.climb.layout import action_layout
+from navenv.envs.climb.layout import CONTROL_MODES, action_layout, action_modes
 from navenv.envs.layout import VectorLayout
 from navenv.humanoid.index import HumanoidIndex
 
@@ -102,6 +102,33 @@ def pose_actions(
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
+def resolve_modes(control: str | None, assist: str | None, action_space) -> tuple[str, str]:
+    """(control, assist) of a policy: the arguments, else what the action space's size names
+    (navenv.envs.climb.layout.action_modes), else kinematic; assist defaults to residual for
+    physics. A pair that contradicts the action space is an error."""
+    inferred = None
+    if action_space is not None:
+        try:
+            inferred = action_modes(int(np.prod(action_space.shape)))
+        except ValueError as e:
+            raise ValueError(f"action_space: {e}") from None
+    if control is None:
+        control = inferred[0] if inferred else "kinematic"
+    if control not in CONTROL_MODES:
+        raise ValueError(f"control={control!r}: expected one of {CONTROL_MODES}")
+    if assist is None:
+        if inferred and inferred[0] == control:
+            assist = inferred[1]
+        else:
+            assist = "residual" if control == "physics" else "none"
+    if inferred is not None and inferred != (control, assist):
+        raise ValueError(
+            f"control={control!r}, assist={assist!r} do not match the action space "
+            f"({inferred[0]!r}, {inferred[1]!r})"
+        )
+    return control, assist
+
+
 __all__ = [
     "KINEMATIC",
     "grip_channels",
@@ -109,4 +136,5 @@ __all__ = [
     "normalised_hinges",
     "physics_action",
     "pose_actions",
+    "resolve_modes",
 ]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from navenv.body.motion import FEATURE_DIM
-from policies.climb_diffusion import PRESETS, ClimbDiffusionConfig, ClimbDiffusionPolicy
+from policies.climb_diffusion import PRESETS, ClimbDiffusionConfig, ClimbDiffusionModel
 from policies.climb_diffusion.data import distinct_frames, fps_stride, route_prompt
 from policies.climb_diffusion.model import ClimbDiT
 from policies.diffusion.normalizer import Normalizer
@@ -47,9 +47,9 @@ def fake_batch(b: int = 3, seed: int = 0, known: int = 0) -> dict[str, torch.Ten
     }
 
 
-def fitted(config: ClimbDiffusionConfig, batch) -> ClimbDiffusionPolicy:
+def fitted(config: ClimbDiffusionConfig, batch) -> ClimbDiffusionModel:
     torch.manual_seed(0)
-    policy = ClimbDiffusionPolicy(config)
+    policy = ClimbDiffusionModel(config)
     policy.fit_normaliser(batch["motion"], batch["anchor"])
     return policy
 
@@ -208,7 +208,7 @@ def test_checkpoint_round_trip_through_safetensors(tmp_path):
             p.add_(0.01 * torch.randn_like(p))
     save_pretrained(policy, tmp_path / "ckpt", card="# test\n")
     loaded = load_pretrained(tmp_path / "ckpt")
-    assert isinstance(loaded, ClimbDiffusionPolicy)
+    assert isinstance(loaded, ClimbDiffusionModel)
     assert loaded.config == policy.config
     assert torch.equal(loaded.sample(batch, seed=3), policy.sample(batch, seed=3))
     assert json.loads((tmp_path / "ckpt" / "config.json").read_text())["method"] == (

@@ -83,14 +83,14 @@ def test_validation_figure_is_finite_and_model_is_selected_on_it(dataset, tmp_pa
 
 def test_validation_scores_each_sample_against_its_own_window(dataset, tmp_path):
     """validate()'s MPJPE is the mean over the windows it samples of that window's error."""
+    from policies.climb_diffusion.diffusion import ClimbDiffusionModel
     from policies.climb_diffusion.kinematics import feature_joints, global_mpjpe_mm
-    from policies.climb_diffusion.policy import ClimbDiffusionPolicy
     from policies.climb_diffusion.train import validate
 
     cfg = tiny_train()
     w = load_windows(dataset, cfg, window_stride=1, progress=False)
     torch.manual_seed(0)
-    policy = ClimbDiffusionPolicy(cfg)
+    policy = ClimbDiffusionModel(cfg)
     policy.fit_normaliser(w.motion, w.anchor)
     with torch.no_grad():
         for p in policy.model.parameters():

@@ -1,0 +1,210 @@
+"""ClimbDiffusionPolicy in the env: short episodes on a tiny checkpoint, seeded replanning,
+continuous hand-over between chunks, contact inference and grounding."""
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import pytest
+import torch
+
+import navenv  # noqa: F401
+from navenv.body import Skeleton
+from navenv.body.motion import FEATURE_DIM, FEATURE_LAYOUT
+from navenv.envs.climb.spawn import grip_point
+from navenv.humanoid.pose import motion_from_qpos
+from policies.climb_diffusion import ClimbDiffusionConfig, ClimbDiffusionModel
+from policies.climb_diffusion.grounding import (
+    GroundingConfig,
+    grip_sites,
+    ground_chunk,
+    infer_contacts,
+)
+from policies.climb_diffusion.policy import ClimbDiffusionPolicy, RecedingConfig
+from policies.climb_diffusion.receding import (
+    Plan,
+    continue_root,
+    handover,
+    known_times,
+    max_step,
+    smooth,
+)
+from policies.pretrained import save_pretrained
+from policies.registry import make_policy, policy_env_kwargs
+
+TRANSL = FEATURE_LAYOUT["transl"]
+STEPS = 45  # env steps: 1.5 s, two replans with execute_frames=8
+
+
+def start_features(scene) -> torch.Tensor:
+    """(147,) features of the env's start stance on route 0 (world frame)."""
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state")
+    env.reset(seed=0)
+    u = env.unwrapped
+    motion = motion_from_qpos(u.data.qpos[None].copy(), u.index, Skeleton.builtin(), 15.0)
+    env.close()
+    return torch.from_numpy(motion.to_features(np.float32)[0])
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory, scene):
+    """A tiny untrained ClimbDiffusion checkpoint on disk, its normaliser fitted on jittered
+    copies of the start stance (relative to the start holds' centre, as in training), so its
+    samples stay near the start and the short episodes do not end in a fall at once."""
+    cfg = ClimbDiffusionConfig(width=32, depth=2, heads=2, sample_steps=2)
+    torch.manual_seed(0)
+    model = ClimbDiffusionModel(cfg)
+    g = torch.Generator().manual_seed(0)
+    route = scene.routes[0]
+    anchor = torch.tensor(
+        np.mean([scene.hold(h).position for h in dict.fromkeys(route.start.values())], axis=0),
+        dtype=torch.float32,
+    )
+    motion = start_features(scene) + 0.01 * torch.randn(16, cfg.frames, FEATURE_DIM, generator=g)
+    model.fit_normaliser(motion, anchor.expand(16, 3))
+    with torch.no_grad():  # adaLN-Zero starts at a constant output: wake it so seeds matter
+        for p in model.model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    return save_pretrained(model, tmp_path_factory.mktemp("ckpt") / "tiny", card="# tiny\n")
+
+
+def run(scene, checkpoint, control: str, seed: int = 0):
+    kw = {"assist": "residual"} if control == "physics" else {}
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control=control, **kw)
+    policy = ClimbDiffusionPolicy(
+        checkpoint,
+        action_space=env.action_space,
+        config=RecedingConfig(execute_frames=8, known_frames=2, blend_frames=2),
+    )
+    obs, info = env.reset(seed=seed)
+    policy.reset(seed=seed, info=info)
+    actions = []
+    for _ in range(STEPS):
+        a = policy.act(obs)
+        actions.append(a)
+        obs, _, terminated, truncated, _ = env.step(a)
+        if terminated or truncated:
+            break
+    env.close()
+    return policy, np.array(actions)
+
+
+@pytest.mark.parametrize("control", ["kinematic", "physics"])
+def test_short_episode_without_nans(scene, tiny_checkpoint, control):
+    """Both control modes: finite actions inside the action box, and it replans."""
+    policy, actions = run(scene, tiny_checkpoint, control)
+    assert np.isfinite(actions).all()
+    assert np.abs(actions).max() <= 1.0
+    assert len(policy.plans) >= 2, "execute_frames=8 at 15 fps replans within 1.5 s"
+    assert all(np.isfinite(p.features).all() for p in policy.plans)
+
+
+def test_replanning_is_seeded(scene, tiny_checkpoint):
+    """The same seed repeats every action; another seed samples other chunks."""
+    _, a = run(scene, tiny_checkpoint, "kinematic", seed=3)
+    _, b = run(scene, tiny_checkpoint, "kinematic", seed=3)
+    _, c = run(scene, tiny_checkpoint, "kinematic", seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_chunks_continue_the_executed_motion(scene, tiny_checkpoint):
+    """Where a chunk meets the executed motion, its root steps no further than inside it."""
+    policy, _ = run(scene, tiny_checkpoint, "kinematic")
+    for plan in policy.plans[1:]:
+        known = 2
+        boundary = np.linalg.norm(plan.features[known, TRANSL] - plan.features[known - 1, TRANSL])
+        assert boundary <= max(max_step(plan.features[known:]), 0.02) + 1e-9
+
+
+def test_registry_builds_it(scene):
+    """climb_diffusion_* are built-ins with the env settings they need."""
+    assert policy_env_kwargs("climb_diffusion_physics")["control"] == "physics"
+    env = gym.make(
+        "ClimbRoute-v0", scene=scene, route=0, **policy_env_kwargs("climb_diffusion_kinematic")
+    )
+    policy = make_policy("climb_diffusion_kinematic", env)
+    assert isinstance(policy, ClimbDiffusionPolicy) and policy.control == "kinematic"
+    env.close()
+
+
+def test_bad_settings_are_refused(tiny_checkpoint):
+    with pytest.raises(ValueError, match="execute_frames"):
+        RecedingConfig(execute_frames=0)
+    with pytest.raises(ValueError, match="known frames"):
+        ClimbDiffusionPolicy(tiny_checkpoint, config=RecedingConfig(known_frames=9))
+    with pytest.raises(TypeError, match="ClimbDiffusionModel"):
+        ClimbDiffusionPolicy(model=object())
+    with pytest.raises(ValueError, match="reset info"):
+        ClimbDiffusionPolicy(tiny_checkpoint).reset(seed=0, info={})
+
+
+# ------------------------------------------------------------------ receding horizon, pure
+def test_handover_bounds_the_jump():
+    """A new chunk 0.3 m off the old one is blended in over `blend` frames: no step above
+    0.3 / (blend + 1) m plus the chunk's own motion."""
+    t = 30
+    old = np.zeros((t, FEATURE_DIM))
+    old[:, 0] = np.arange(t) * 0.01  # 0.15 m/s along x
+    new = old.copy()
+    new[:, 0] += 0.3
+    new[:2] = old[:2]  # the known prefix
+    out = handover(Plan(old, 0.0, 15.0), Plan(new, 0.0, 15.0), known=2, blend=5)
+    assert max_step(out.features) <= 0.3 / 6 + 0.01 + 1e-9
+    np.testing.assert_allclose(out.features[7:], new[7:])  # after the blend: the new chunk
+    assert max_step(new) > 0.3  # without the hand-over the jump is all at once
+
+
+def test_continue_root_and_known_times():
+    f = np.zeros((10, FEATURE_DIM))
+    f[:3, 0] = [0.0, 0.01, 0.02]  # known prefix moving 0.01 per frame
+    f[3:, 0] = 0.5  # a sample placed 0.5 m away
+    out = continue_root(f, 3)
+    np.testing.assert_allclose(out[3, 0], 0.03)
+    np.testing.assert_allclose(out[:3], f[:3])
+    np.testing.assert_allclose(known_times(1.0, 4, 15.0), 1.0 - np.array([3, 2, 1, 0]) / 15)
+    np.testing.assert_allclose(known_times(0.0, 4, 15.0), [0.0])  # none before the start
+
+
+def test_smooth_keeps_the_known_frames_and_damps_jitter():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(30, FEATURE_DIM))
+    out = smooth(f, 2.0, known=4)
+    np.testing.assert_array_equal(out[:4], f[:4])
+    assert np.abs(np.diff(out[4:], axis=0)).mean() < 0.5 * np.abs(np.diff(f[4:], axis=0)).mean()
+    np.testing.assert_array_equal(smooth(f, 0.0), f)
+
+
+# ------------------------------------------------------------------ grounding
+def test_infer_contacts_from_slow_limbs_near_holds():
+    holds = np.array([[0.0, 0.0, 1.0], [0.5, 0.0, 1.5]])
+    t = 12
+    sites = np.full((t, 4, 3), 10.0)  # far from everything
+    sites[:, 0] = holds[0] + [0.05, 0.0, 0.0]  # left hand rests near hold 0
+    sites[:6, 1] = holds[1] + [0.0, 0.1, 0.0]  # right hand near hold 1, then flies off
+    sites[6:, 1] = holds[1] + np.linspace(0.3, 3.0, 6)[:, None] * [1.0, 0.0, 0.0]
+    sites[5:7, 2] = holds[1]  # the left foot passes hold 1 for 2 frames: too short
+    c = infer_contacts(sites, holds, 15.0, GroundingConfig(min_frames=3))
+    assert (c[:, 0] == 0).all()
+    assert (c[:5, 1] == 1).all() and (c[7:, 1] == -1).all()
+    assert (c[:, 2] == -1).all() and (c[:, 3] == -1).all()
+    held = infer_contacts(sites, holds, 15.0, held=np.array([-1, -1, -1, 0]))
+    assert (held[:, 3] == -1).all(), "a held limb far from its hold lets go"
+
+
+def test_grounding_puts_grip_sites_on_their_holds(world):
+    """IK moves a limb meant to hold a hold onto its grip point; frames before start stay."""
+    m, idx = world.model, world.index
+    data = mujoco.MjData(m)
+    q = np.tile(world.spawn_qpos if hasattr(world, "spawn_qpos") else m.qpos0, (3, 1))
+    route = world.scene.routes[0]
+    q[:, idx.root_qpos.start : idx.root_qpos.start + 3] = world.climb_box[0]
+    hold = world.hold_slot[route.start["left_hand"]]
+    target = grip_point(world.scene.holds[hold])
+    before = grip_sites(m, data, idx, q)[:, 0]
+    contacts = np.full((3, 4), -1)
+    contacts[:, 0] = hold
+    out = ground_chunk(m, data, idx, world.scene, q, contacts, start=1)
+    after = grip_sites(m, data, idx, out)[:, 0]
+    np.testing.assert_array_equal(out[0], q[0])
+    assert np.linalg.norm(before[1] - target) > 0.1
+    assert np.linalg.norm(after[1:] - target, axis=-1).max() < 0.03
