@@ -39,6 +39,12 @@ class EpisodeTask:
     seed: int
     max_steps: int = 1800
     record_frames: bool = False  # keep tripod + ego frames for a video
+    assist: str | None = None  # overrides a physics policy's assist mode ("none", "residual")
+
+    @property
+    def label(self) -> str:
+        """The policy's name in tables: with its assist mode when that was overridden."""
+        return self.policy if self.assist is None else f"{self.policy}[assist={self.assist}]"
 
 
 @dataclass
@@ -84,6 +90,8 @@ def run_episode(
     start = time.perf_counter()
     scene = task.spec.build()
     kwargs = env_kwargs(task.policy)
+    if task.assist is not None and kwargs.get("control") == "physics":
+        kwargs["assist"] = task.assist
     if task.record_frames:
         kwargs.update(
             render_mode="rgb_array", render_width=render_size[0], render_height=render_size[1]

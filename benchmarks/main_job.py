@@ -17,7 +17,13 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.harness import POLICIES, EpisodeRecord, EpisodeTask, run_episode
-from benchmarks.scoring import json_ready, markdown_table, summarise
+from benchmarks.scoring import (
+    compare,
+    generalisation_table,
+    json_ready,
+    markdown_table,
+    summarise,
+)
 
 TEST_SPLITS: tuple[str, ...] = ("test_iid", "test_novel_geometry", "test_novel_holds")
 DEFAULT_SPLITS: tuple[str, ...] = ("train", *TEST_SPLITS)
@@ -51,6 +57,9 @@ class SuiteConfig:
     """Worker processes (0: one per core)."""
     video: bool = True
     """Film one climb (tripod view with the ego view inset)."""
+    assist: tuple[str, ...] = ("residual",)
+    """Assist modes physics policies run under: residual (the default), none, or both, each
+    a row of its own (`policy[assist=none]`)."""
 
     def __post_init__(self) -> None:
         from scenes import splits as scene_splits
@@ -75,12 +84,16 @@ class SuiteConfig:
                 bad[p] = str(e)
         if bad:
             raise ValueError(f"unknown policies {list(bad)}: {' '.join(bad.values())}")
+        self.assist = tuple(self.assist)
+        if not self.assist or set(self.assist) - {"residual", "none"}:
+            raise ValueError(f"assist={self.assist}: expected some of ('residual', 'none')")
         if self.episodes < 1 or self.max_steps < 1:
             raise ValueError("episodes and max_steps must be >= 1")
 
 
 def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
     """The suite's episodes: for each split, `episodes` (scene, route) draws shared by every policy."""
+    from policies.registry import policy_env_kwargs
     from scenes import splits as scene_splits
 
     rng = np.random.default_rng(cfg.seed)
@@ -96,7 +109,12 @@ def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
             route = f"r{int(rng.integers(n_routes))}"
             seed = int(cfg.seed * 1000 + k)
             for policy in cfg.policies:
-                tasks.append(EpisodeTask(policy, split, spec, route, seed, cfg.max_steps))
+                physics = policy_env_kwargs(policy).get("control") == "physics"
+                for mode in cfg.assist if physics else ("residual",):
+                    assist = None if mode == "residual" else mode
+                    tasks.append(
+                        EpisodeTask(policy, split, spec, route, seed, cfg.max_steps, assist=assist)
+                    )
     return tasks
 
 
@@ -215,12 +233,24 @@ def _write_report(
         "",
         table,
         "",
+        *(
+            [
+                "Generalisation: the drop from `train` to each split (completion / route progress; "
+                "positive = worse on the novel scenes).",
+                "",
+                gen,
+                "",
+            ]
+            if (gen := generalisation_table(summary))
+            else []
+        ),
         "Columns: completion = top hold held with both hands; progress = furthest hand hold reached / "
         "route length; holds reached = distinct route holds gripped; falls = terminated without success; "
         "assist = mean residual root force in body weights; route precision/recall = gripped holds on the "
         "route / route holds gripped (all limbs); hold order = longest in-order subsequence of hand holds "
         "/ holds touched; contact dist = limb-to-hold distance when a grip closes; MPJPE to plan = joint "
-        "position error against the expert's planned motion (global, mm). A dash in the table, and "
+        "position error against the expert's planned motion (global, mm). Brackets: 95% bootstrap "
+        "interval over episodes (results.json: METRIC_ci). A dash in the table, and "
         "null in results.json, marks a metric with no value for any of its episodes (MPJPE to plan "
         "for a policy without a plan, hold order when no hold was gripped, ...).",
         "",
@@ -260,16 +290,33 @@ def run_bench(
     seed: int,
     workers: int,
     policies: list[str] | None = None,
+    assist: str = "residual",
+    compare_to: Path | None = None,
 ) -> dict:
     """`navenv bench`: each policy (default: the built-ins) on train and each test split,
-    `episodes` each; `policies` are registry names or ``module:Class`` strings."""
-    return run_suite(
+    `episodes` each; `policies` are registry names or ``module:Class`` strings; assist:
+    residual, none or both (physics policies); compare_to: an earlier results.json whose
+    summary the new one is printed against."""
+    modes = ("residual", "none") if assist == "both" else (assist,)
+    before = None
+    if compare_to is not None:
+        try:
+            before = json.loads(Path(compare_to).read_text())["summary"]
+        except (OSError, ValueError, KeyError) as e:
+            raise ValueError(f"--compare {compare_to}: not a bench results.json ({e})") from None
+    summary = run_suite(
         SuiteConfig(
             splits=tuple(splits) if splits else DEFAULT_SPLITS,
             policies=tuple(policies) if policies else POLICIES,
             episodes=episodes,
             seed=seed,
             workers=workers,
+            assist=modes,
         ),
         out_dir,
     )
+    if before is not None:
+        now = json.loads((out_dir / "results.json").read_text())["summary"]
+        print(f"\nagainst {compare_to}:")
+        print(compare(now, before, ("completion", "route_progress", "falls", "assist_bw")))
+    return summary

@@ -47,6 +47,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         policies=args.policies,
+        assist=args.assist,
+        compare_to=Path(args.compare) if args.compare else None,
     )
     return 0
 
@@ -146,10 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="NAME",
         help="policies to run: registry names (random, scripted_kinematic, scripted_physics, bc, "
+        "climb_diffusion_kinematic, climb_diffusion_physics, "
         "`navenv.policies` entry points) or module.path:ClassName (default: the built-in three)",
     )
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    bench.add_argument(
+        "--assist",
+        choices=("residual", "none", "both"),
+        default="residual",
+        help="assist of physics policies; both: a row for each (default: residual)",
+    )
+    bench.add_argument(
+        "--compare", default=None, metavar="RESULTS_JSON", help="print the change from a run"
+    )
     bench.set_defaults(func=_cmd_bench)
 
     track = sub.add_parser(

@@ -93,3 +93,14 @@ def test_table_marks_missing_metrics():
     )
     table = markdown_table(summarise([run_episode(task)]))
     assert table.splitlines()[2].endswith("| - |")  # no plan to compare a random policy with
+
+
+def test_assist_none_reaches_the_env():
+    """`--assist` overrides a physics policy's env: random actions push the root through the
+    residual assist, and with assist="none" the action space has no assist to push."""
+    spec = make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec
+    helped = run_episode(EpisodeTask("random", "train", spec, "r0", 0, 10, assist="residual"))
+    alone = run_episode(EpisodeTask("random", "train", spec, "r0", 0, 10, assist="none"))
+    assert helped.mean_assist > 0.0
+    assert alone.mean_assist == 0.0
+    assert summarise([alone]).keys() == {("train", "random[assist=none]")}
