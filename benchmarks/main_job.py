@@ -25,6 +25,12 @@ from benchmarks.scoring import (
     summarise,
 )
 
+DEMO_POLICIES: tuple[str, ...] = (
+    *POLICIES,
+    "climb_diffusion_kinematic",
+    "climb_diffusion_physics",
+)
+"""`navenv demo`: the built-ins and the shipped diffusion policy in both control modes."""
 TEST_SPLITS: tuple[str, ...] = ("test_iid", "test_novel_geometry", "test_novel_holds")
 DEFAULT_SPLITS: tuple[str, ...] = ("train", *TEST_SPLITS)
 
@@ -58,8 +64,8 @@ class SuiteConfig:
     video: bool = True
     """Film one climb (tripod view with the ego view inset)."""
     assist: tuple[str, ...] = ("residual",)
-    """Assist modes physics policies run under: residual (the default), none, or both, each
-    a row of its own (`policy[assist=none]`)."""
+    """Assist modes the policies that climb with residual assist run under: residual (the
+    default), none, or both, each a row of its own (`policy[assist=none]`)."""
 
     def __post_init__(self) -> None:
         from scenes import splits as scene_splits
@@ -109,8 +115,9 @@ def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
             route = f"r{int(rng.integers(n_routes))}"
             seed = int(cfg.seed * 1000 + k)
             for policy in cfg.policies:
-                physics = policy_env_kwargs(policy).get("control") == "physics"
-                for mode in cfg.assist if physics else ("residual",):
+                # only a policy that climbs with the residual assist has a run without it
+                assisted = policy_env_kwargs(policy).get("assist") == "residual"
+                for mode in cfg.assist if assisted else ("residual",):
                     assist = None if mode == "residual" else mode
                     tasks.append(
                         EpisodeTask(policy, split, spec, route, seed, cfg.max_steps, assist=assist)
@@ -280,7 +287,7 @@ def run_demo(out_dir: Path, quick: bool = True, seed: int = 0) -> dict:
     """`navenv demo`: the quick suite (under 5 minutes on 2 cores); `--full` is `navenv bench`."""
     if not quick:
         return run_bench(out_dir, episodes=8, splits=None, seed=seed, workers=0)
-    return run_suite(SuiteConfig(episodes=2, seed=seed), out_dir)
+    return run_suite(SuiteConfig(episodes=2, seed=seed, policies=DEMO_POLICIES), out_dir)
 
 
 def run_bench(

@@ -96,7 +96,7 @@ def test_table_marks_missing_metrics():
 
 
 def test_assist_none_reaches_the_env():
-    """`--assist` overrides a physics policy's env: random actions push the root through the
+    """A task's assist overrides its policy's env: random actions push the root through the
     residual assist, and with assist="none" the action space has no assist to push."""
     spec = make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec
     helped = run_episode(EpisodeTask("random", "train", spec, "r0", 0, 10, assist="residual"))
