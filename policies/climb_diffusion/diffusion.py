@@ -139,19 +139,33 @@ class ClimbDiffusionModel(nn.Module):
         batch: dict[str, torch.Tensor],
         *,
         num_samples: int = 1,
-        seed: int | None = 0,
+        seed: int | list[int] | None = 0,
         steps: int | None = None,
         sampler_name: str | None = None,
         guidance: float | None = None,
     ) -> torch.Tensor:
         """World-frame motion features (B, K, T, F): K samples per condition of `batch`.
 
-        Frames where batch["known_mask"] is True come back as given (inpainting).
+        Frames where batch["known_mask"] is True come back as given (inpainting). seed: one for
+        the batch, or one per condition (sample k of condition b then draws from seed_b + k
+        * 1,000,003; with one sample, what that condition alone with seed_b would give).
         """
         cfg = self.config
         rep = _repeat(batch, num_samples)  # (B K, ...)
         known = self.to_model_space(rep["motion"], rep["anchor"])
-        gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+        if seed is None or isinstance(seed, int | np.integer):
+            gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+        else:  # one seed per condition: each samples what it would sample alone
+            seeds = [int(v) for v in seed]
+            if len(seeds) != batch["anchor"].shape[0]:
+                raise ValueError(
+                    f"sample: {len(seeds)} seeds for {batch['anchor'].shape[0]} conditions"
+                )
+            gen = [
+                torch.Generator().manual_seed(s + k * 1_000_003)
+                for s in seeds
+                for k in range(num_samples)
+            ]
         sched = sampler(cfg.noise, sampler_name or cfg.sampler, steps or cfg.sample_steps)
         x = sample(
             self._denoise(rep, known),

@@ -182,6 +182,16 @@ class ClimbDiffusionPolicy:
 
     def act(self, obs: Any) -> np.ndarray:
         """The action for this step; samples a new chunk when the current one is spent."""
+        state, due = self.observe(obs)
+        if due:
+            sample_chunks([self])
+        return self.command(obs, state)
+
+    # ------------------------------------------------------------------ the step, in phases
+    # act = observe -> (sample_chunks when due) -> command; BatchedClimbDiffusionPolicy runs
+    # the phases of many envs with one denoiser call for all the chunks due at a step.
+    def observe(self, obs: Any) -> tuple[Any, bool]:
+        """Record the observed frame; (root state, whether a new chunk is due)."""
         if not hasattr(self, "estimator"):
             raise RuntimeError("ClimbDiffusionPolicy.act: call reset(seed=..., info=...) first")
         state = self.estimator.estimate(obs)
@@ -189,8 +199,11 @@ class ClimbDiffusionPolicy:
         held = self._held(obs, qpos)
         self.history.append((self.time, self._features(qpos[None])[0], held))
         spent = self.config.execute_frames / self.mcfg.fps
-        if self.plan is None or self.time - self.plan.t0 >= spent + self._known_span() - 1e-9:
-            self._replan()
+        due = self.plan is None or self.time - self.plan.t0 >= spent + self._known_span() - 1e-9
+        return state, due
+
+    def command(self, obs: Any, state) -> np.ndarray:
+        """The action that follows the current chunk one step on."""
         if self.control == "kinematic":
             self.time += self.dt
             q, grips = self._pose_at(self.time)
@@ -210,28 +223,19 @@ class ClimbDiffusionPolicy:
         self.time = self.plan.t0 + self.tracker.time
         return action
 
-    # ------------------------------------------------------------------ planning
-    def _known_span(self) -> float:
-        return (self._known_count - 1) / self.mcfg.fps if self.plan is not None else 0.0
-
-    def _replan(self) -> None:
-        """Sample the next chunk from the observed prefix and hand the old one over to it."""
-        start = time.perf_counter()
-        cfg, fps = self.config, self.mcfg.fps
-        now = self.time
-        times = known_times(now, cfg.known_frames, fps)
+    def chunk_request(self) -> tuple[dict[str, torch.Tensor], int]:
+        """The model batch (one condition) for the next chunk and its seed."""
+        times = known_times(self.time, self.config.known_frames, self.mcfg.fps)
         known = np.stack([self._history_at(t)[0] for t in times])  # (k, F)
         held = self._history_at(times[0])[1]
-        batch = self._batch(known, _distinct(held))
-        seed = self._rng_seed * 100_003 + len(self.plans)
-        feats = self.model.sample(
-            batch,
-            num_samples=1,
-            seed=seed,
-            steps=cfg.sample_steps,
-            sampler_name=cfg.sampler,
-            guidance=cfg.guidance,
-        )[0, 0].numpy()  # (T, F)
+        self._request = (self.time, times)
+        return self._batch(known, _distinct(held)), self._rng_seed * 100_003 + len(self.plans)
+
+    def accept_chunk(self, feats: np.ndarray) -> None:
+        """Take the sampled chunk (T, F) of the last request: continue, smooth, hand over,
+        ground, and (physics) give it to the tracker."""
+        cfg, fps = self.config, self.mcfg.fps
+        now, times = self._request
         if cfg.continue_root:
             feats = continue_root(feats, len(times))
         feats = smooth(feats, cfg.smooth_sigma, len(times))
@@ -251,7 +255,10 @@ class ClimbDiffusionPolicy:
                 self._plan_contacts,
             )
             self.tracker.set_reference(ref, start_time=now - self.plan.t0)
-        self.latencies.append(time.perf_counter() - start)
+
+    # ------------------------------------------------------------------ planning
+    def _known_span(self) -> float:
+        return (self._known_count - 1) / self.mcfg.fps if self.plan is not None else 0.0
 
     def _batch(self, known: np.ndarray, held: list[int]) -> dict[str, torch.Tensor]:
         """The model batch (ClimbDiffusionModel's interface) for one chunk."""
@@ -372,6 +379,63 @@ class ClimbDiffusionPolicy:
         return self._worlds[scene.name]
 
 
+def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
+    """Sample the next chunk of each policy in one denoiser call (they share one model and
+    sampler settings); each policy's chunk is what it would sample alone (a seed per row)."""
+    if not policies:
+        return
+    start = time.perf_counter()
+    first = policies[0]
+    if any(p.model is not first.model or p.config != first.config for p in policies):
+        raise ValueError("sample_chunks: the policies must share one model and RecedingConfig")
+    requests = [p.chunk_request() for p in policies]
+    batch = {k: torch.cat([r[0][k] for r in requests]) for k in requests[0][0]}
+    cfg = first.config
+    feats = first.model.sample(
+        batch,
+        num_samples=1,
+        seed=[r[1] for r in requests],
+        steps=cfg.sample_steps,
+        sampler_name=cfg.sampler,
+        guidance=cfg.guidance,
+    )[:, 0].numpy()  # (N, T, F)
+    for p, f in zip(policies, feats, strict=True):
+        p.accept_chunk(f)
+    elapsed = time.perf_counter() - start
+    for p in policies:
+        p.latencies.append(elapsed)
+
+
+class BatchedClimbDiffusionPolicy:
+    """One ClimbDiffusionPolicy per env of a vector env (`gym.make_vec`, ClimbRouteBatchEnv),
+    sharing one model: `act(obs)` takes the batched observation (num_envs, ...) and samples
+    every chunk due at that step in one denoiser call. Reset each env's policy with
+    `reset(i, seed=..., info=...)` (its reset info) when its episode starts."""
+
+    def __init__(self, num_envs: int, model: Any = "climb_diffusion_small", **kwargs: Any) -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs={num_envs!r}: expected an int >= 1")
+        first = ClimbDiffusionPolicy(model, **kwargs)
+        self.policies = [first] + [
+            ClimbDiffusionPolicy(first.model, **kwargs) for _ in range(num_envs - 1)
+        ]
+
+    def reset(self, i: int, *, seed: int | None = None, info: dict[str, Any] | None = None) -> None:
+        """Start env i's episode on its reset info."""
+        self.policies[i].reset(seed=seed, info=info)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """(num_envs, action size) actions for the batched observation."""
+        obs = np.asarray(obs)
+        if len(obs) != len(self.policies):
+            raise ValueError(f"act: {len(obs)} observations for {len(self.policies)} envs")
+        phases = [p.observe(o) for p, o in zip(self.policies, obs, strict=True)]
+        sample_chunks([p for p, (_, due) in zip(self.policies, phases, strict=True) if due])
+        return np.stack(
+            [p.command(o, st) for p, o, (st, _) in zip(self.policies, obs, phases, strict=True)]
+        )
+
+
 def _distinct(held: np.ndarray) -> list[int]:
     """Distinct holds of a (4,) per-limb array, limb order (-1 dropped)."""
     out: list[int] = []
@@ -390,4 +454,11 @@ def receding_config(**overrides: Any) -> RecedingConfig:
     return RecedingConfig(**overrides)
 
 
-__all__ = ["ClimbDiffusionPolicy", "GroundingConfig", "RecedingConfig", "receding_config"]
+__all__ = [
+    "BatchedClimbDiffusionPolicy",
+    "ClimbDiffusionPolicy",
+    "GroundingConfig",
+    "RecedingConfig",
+    "receding_config",
+    "sample_chunks",
+]

@@ -101,7 +101,7 @@ def sample(
     shape: tuple[int, ...],
     scheduler,
     *,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | list[torch.Generator] | None = None,
     guidance: float = 1.0,
     known: torch.Tensor | None = None,
     known_mask: torch.Tensor | None = None,
@@ -113,8 +113,7 @@ def sample(
     every step they are replaced by the known frames noised to the next step's level, and the
     result holds them exactly (inpainting by replacement, as in RePaint without resampling).
     """
-    x = torch.randn(shape, generator=generator, dtype=torch.float32)
-    x = x * scheduler.init_noise_sigma
+    x = _noise(shape, generator) * scheduler.init_noise_sigma
     mask = None
     if known is not None:
         if known_mask is None or known.shape != x.shape or known_mask.shape != x.shape[:2]:
@@ -134,9 +133,18 @@ def sample(
         x = scheduler.step(out, t, x, generator=generator).prev_sample
         if mask is not None:
             if i + 1 < len(steps):
-                noise = torch.randn(shape, generator=generator, dtype=x.dtype)
+                noise = _noise(shape, generator)
                 level = torch.full((shape[0],), int(steps[i + 1]), dtype=torch.long)
                 x = mask * scheduler.add_noise(known, noise, level) + (1 - mask) * x
             else:
                 x = mask * known + (1 - mask) * x
     return x
+
+
+def _noise(shape: tuple[int, ...], generator) -> torch.Tensor:
+    """Standard normal noise of `shape`, from one generator or one per row (a list)."""
+    if isinstance(generator, list):
+        if len(generator) != shape[0]:
+            raise ValueError(f"sample: {len(generator)} generators for a batch of {shape[0]}")
+        return torch.stack([torch.randn(shape[1:], generator=g) for g in generator])
+    return torch.randn(shape, generator=generator, dtype=torch.float32)

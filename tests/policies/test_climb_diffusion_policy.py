@@ -19,7 +19,11 @@ from policies.climb_diffusion.grounding import (
     ground_chunk,
     infer_contacts,
 )
-from policies.climb_diffusion.policy import ClimbDiffusionPolicy, RecedingConfig
+from policies.climb_diffusion.policy import (
+    BatchedClimbDiffusionPolicy,
+    ClimbDiffusionPolicy,
+    RecedingConfig,
+)
 from policies.climb_diffusion.receding import (
     Plan,
     continue_root,
@@ -208,3 +212,45 @@ def test_grounding_puts_grip_sites_on_their_holds(world):
     np.testing.assert_array_equal(out[0], q[0])
     assert np.linalg.norm(before[1] - target) > 0.1
     assert np.linalg.norm(after[1:] - target, axis=-1).max() < 0.03
+
+
+def env_info(infos: dict, i: int) -> dict:
+    """Env i's entry of a vector env's aggregated info."""
+    return {k: v[i] for k, v in infos.items() if not k.startswith("_")}
+
+
+def test_batched_policy_in_a_vector_env_matches_one_env_at_a_time(scene, tiny_checkpoint):
+    """Two envs in gym.make_vec with one denoiser call per step give each env the actions the
+    policy gives it alone (a seed per row)."""
+    cfg = RecedingConfig(execute_frames=8, known_frames=2, blend_frames=2)
+    envs = gym.make_vec(
+        "ClimbRoute-v0",
+        num_envs=2,
+        vectorization_mode="sync",
+        scene=scene,
+        route=0,
+        obs="state",
+        control="kinematic",
+    )
+    batched = BatchedClimbDiffusionPolicy(2, tiny_checkpoint, control="kinematic", config=cfg)
+    obs, infos = envs.reset(seed=[5, 6])
+    for i in range(2):
+        batched.reset(i, seed=5 + i, info=env_info(infos, i))
+    got = []
+    for _ in range(20):
+        a = batched.act(obs)
+        got.append(a)
+        obs, *_ = envs.step(a)
+    envs.close()
+    got = np.array(got)  # (steps, 2, A)
+    assert all(len(p.plans) >= 2 for p in batched.policies)
+    for i in range(2):
+        env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="kinematic")
+        single = ClimbDiffusionPolicy(tiny_checkpoint, control="kinematic", config=cfg)
+        o, info = env.reset(seed=5 + i)
+        single.reset(seed=5 + i, info=info)
+        for step in range(20):
+            a = single.act(o)
+            np.testing.assert_allclose(a, got[step, i], atol=1e-4)
+            o, *_ = env.step(a)
+        env.close()
