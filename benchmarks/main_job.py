@@ -19,6 +19,7 @@ from tqdm import tqdm
 from benchmarks.harness import POLICIES, EpisodeRecord, EpisodeTask, run_episode
 from benchmarks.scoring import (
     compare,
+    generalisation,
     generalisation_table,
     json_ready,
     markdown_table,
@@ -194,6 +195,7 @@ def _ticked(bar: tqdm, item):
 
 
 def _figure(summary: dict, path: Path) -> None:
+    """Per-split bars of completion, progress and recall per policy, with 95% intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -209,8 +211,14 @@ def _figure(summary: dict, path: Path) -> None:
         ("completion", "route progress", "route recall"),
     ):
         for j, pol in enumerate(policies):
-            vals = [summary.get((s, pol), {}).get(metric, np.nan) for s in splits]
+            rows = [summary.get((s, pol), {}) for s in splits]
+            vals = np.array([r.get(metric, np.nan) for r in rows], dtype=float)
+            ci = np.array([r.get(f"{metric}_ci") or [np.nan, np.nan] for r in rows], dtype=float)
+            err = np.nan_to_num(np.abs(ci.T - vals[None]))  # (2, splits): below, above
             ax.bar(np.arange(len(splits)) + j * width, vals, width, label=pol)
+            ax.errorbar(
+                np.arange(len(splits)) + j * width, vals, yerr=err, fmt="none", ecolor="k", lw=0.8
+            )
         ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(label)
@@ -220,6 +228,35 @@ def _figure(summary: dict, path: Path) -> None:
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _generalisation_figure(summary: dict, path: Path) -> bool:
+    """Bars of the completion and progress drop from train to each split, per policy; False
+    (nothing drawn) without a train split."""
+    drops = {m: generalisation(summary, m) for m in ("completion", "route_progress")}
+    if not drops["completion"]:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    policies = list(drops["completion"])
+    splits = sorted({s for per in drops["completion"].values() for s in per})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    width = 0.8 / max(len(splits), 1)
+    for ax, (metric, per) in zip(axes, drops.items(), strict=True):
+        for j, split in enumerate(splits):
+            vals = [per[p].get(split, np.nan) for p in policies]
+            ax.bar(np.arange(len(policies)) + j * width, vals, width, label=split)
+        ax.axhline(0.0, color="k", lw=0.6)
+        ax.set_xticks(np.arange(len(policies)) + 0.4 - width / 2, policies, rotation=20, fontsize=7)
+        ax.set_title(f"{metric.replace('_', ' ')}: train minus split (higher = worse off train)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def _write_report(
@@ -232,6 +269,7 @@ def _write_report(
     n: int,
 ) -> None:
     _figure(summary, out_dir / "summary.png")
+    has_gen = _generalisation_figure(summary, out_dir / "generalisation.png")
     lines = [
         "# navenv benchmark report",
         "",
@@ -247,6 +285,7 @@ def _write_report(
                 "",
                 gen,
                 "",
+                *(["![generalisation](generalisation.png)", ""] if has_gen else []),
             ]
             if (gen := generalisation_table(summary))
             else []

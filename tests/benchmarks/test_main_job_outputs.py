@@ -45,6 +45,30 @@ def test_results_json_is_strict_with_null_for_missing_metrics(tmp_path):
     assert "null in results.json" in report
 
 
+def test_report_has_the_generalisation_view(tmp_path):
+    """With train and a novel split, the report tabulates and plots the drop between them."""
+    summary = {
+        ("train", "p"): {
+            "episodes": 2,
+            "completion": 1.0,
+            "route_progress": 1.0,
+            "completion_ci": [1.0, 1.0],
+        },
+        ("test_novel_holds", "p"): {
+            "episodes": 2,
+            "completion": 0.5,
+            "route_progress": 0.75,
+            "completion_ci": [0.0, 1.0],
+        },
+    }
+    cfg = SuiteConfig(splits=("train", "test_novel_holds"), policies=("random",), episodes=2)
+    _write_report(tmp_path, cfg, summary, markdown_table(summary), None, 1.0, 4)
+    report = (tmp_path / "report.md").read_text()
+    assert "| p | +50% / +0.25 |" in report
+    assert (tmp_path / "generalisation.png").stat().st_size > 1000
+    assert (tmp_path / "summary.png").stat().st_size > 1000
+
+
 def test_json_ready_converts_numpy_and_non_finite():
     import numpy as np
 
