@@ -3,7 +3,8 @@
 A name resolves, in this order, from
 1. policies registered in this process (`register_policy`, or the `@register` decorator);
 2. navenv's built-ins: "random", "scripted_kinematic", "scripted_physics", "bc",
-   "climb_diffusion_kinematic", "climb_diffusion_physics";
+   "climb_diffusion_kinematic", "climb_diffusion_physics", "retrieval_kinematic",
+   "retrieval_physics";
 3. installed packages, through the ``navenv.policies`` entry-point group
    (``importlib.metadata``): in a plugin's ``pyproject.toml``::
 
@@ -89,10 +90,12 @@ def _make_bc(env=None, **kwargs) -> Any:
     return bc_policy(env=env, **kwargs)
 
 
-def _climb_diffusion(control: str, assist: str) -> PolicyFactory:
+def _climb_diffusion(control: str, assist: str, retrieval: bool = False) -> PolicyFactory:
     def make(env=None, **kwargs) -> Any:
         from policies.climb_diffusion.policy import ClimbDiffusionPolicy
 
+        if retrieval:
+            kwargs.setdefault("retrieval", True)
         if env is None:
             return ClimbDiffusionPolicy(control=control, assist=assist, **kwargs)
         return ClimbDiffusionPolicy(
@@ -145,6 +148,21 @@ _BUILTINS: dict[str, PolicySpec] = {
             _climb_diffusion("physics", "residual"),
             {"obs": "state", "control": "physics", "assist": "residual"},
             "the shipped ClimbDiffusion model tracked in physics, residual root assist",
+            "builtin",
+        ),
+        PolicySpec(
+            "retrieval_kinematic",
+            _climb_diffusion("kinematic", "none", retrieval=True),
+            {"obs": "state", "control": "kinematic"},
+            "nearest-neighbour retrieval of training windows in the diffusion policy's loop "
+            "(data=DIR or $NAVENV_RETRIEVAL_DATA, default data/climb_train)",
+            "builtin",
+        ),
+        PolicySpec(
+            "retrieval_physics",
+            _climb_diffusion("physics", "residual", retrieval=True),
+            {"obs": "state", "control": "physics", "assist": "residual"},
+            "nearest-neighbour retrieval in the diffusion policy's loop, physics, residual assist",
             "builtin",
         ),
     )

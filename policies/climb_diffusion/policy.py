@@ -95,7 +95,11 @@ class RecedingConfig:
 
 
 class ClimbDiffusionPolicy:
-    """A `policies.Policy` that samples ClimbDiffusion chunks and tracks them (module doc)."""
+    """A `policies.Policy` that samples ClimbDiffusion chunks and tracks them (module doc).
+
+    retrieval=True swaps the sampler for nearest-neighbour retrieval of training windows from
+    `data` (policies.climb_diffusion.retrieval), everything else unchanged: the baseline in
+    the same loop."""
 
     def __init__(
         self,
@@ -110,11 +114,19 @@ class ClimbDiffusionPolicy:
         skeleton: Skeleton | None = None,
         env_config: ClimbConfig | None = None,
         seed: int = 0,
+        retrieval: bool = False,
+        data: str | None = None,
     ) -> None:
         if isinstance(model, str) or hasattr(model, "__fspath__"):
             from policies import load_pretrained
 
             model = load_pretrained(model)
+        elif retrieval:
+            raise ValueError("retrieval=True takes the model by name or path")
+        if retrieval:  # the baseline through the same loop: retrieval answers sample()
+            from policies.climb_diffusion.retrieval import RetrievalSampler
+
+            model = RetrievalSampler(model, data)
         if getattr(model, "method", None) != "climb_diffusion":
             raise TypeError(
                 f"model: expected a ClimbDiffusionModel or a checkpoint of one, got {type(model)}"

@@ -156,3 +156,29 @@ def test_cli_trains_and_refuses_bad_overrides(dataset, tmp_path):
     assert main(command("cli", "steps=2", "warmup_steps=1")) == 0
     assert load_pretrained(tmp_path / "cli" / "model").config.steps == 2
     assert main(command("cli2", "depth=3")) == 2  # one clear line, no traceback
+
+
+def test_retrieval_sampler_returns_the_nearest_training_window(dataset, tmp_path):
+    """Retrieval in the policy's interface: a training window's prompt retrieves a window of
+    the same prompt geometry, moved to its anchor, with the known prefix kept; no dataset is a
+    clear error."""
+    from policies.climb_diffusion.baselines import prompt_descriptor
+    from policies.climb_diffusion.diffusion import ClimbDiffusionModel
+    from policies.climb_diffusion.retrieval import RetrievalSampler
+
+    cfg = tiny_train()
+    sampler = RetrievalSampler(ClimbDiffusionModel(cfg), data=dataset)
+    w = load_windows(dataset, cfg, progress=False)
+    idx = np.arange(len(w))
+    batch = w.batch(idx, known_frames=np.full(len(w), 2))
+    out = sampler.sample(batch, num_samples=1, seed=[0] * len(w), steps=3)[:, 0]
+    torch.testing.assert_close(out[:, :2], batch["motion"][:, :2])
+    keys = prompt_descriptor(w.context_pos, w.context_sets >= 0, w.anchor)
+    for i in idx:  # some training window with the same prompt geometry, moved to i's anchor
+        same = np.flatnonzero((torch.linalg.norm(keys - keys[i], dim=1) < 1e-5).numpy())
+        moved = w.motion[same].clone()
+        moved[..., :3] += (w.anchor[i] - w.anchor[same])[:, None]
+        err = (moved[:, 2:] - out[i, 2:]).abs().amax(dim=(1, 2))
+        assert float(err.min()) < 1e-5
+    with pytest.raises(FileNotFoundError, match="NAVENV_RETRIEVAL_DATA"):
+        RetrievalSampler(ClimbDiffusionModel(cfg), data=tmp_path)
