@@ -24,14 +24,19 @@ import numpy as np
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
 from navenv.wrappers import EgoChannelsFirst, RelativePoseAction
 
+SCALE = 0.05
+"""RelativePoseAction scale the policy is trained with (policies.ppo applies the same)."""
 
-def make_env(obs: str, max_steps: int, seed: int):
-    """A factory for one monitored env."""
+
+def make_env(obs: str, max_steps: int, seed: int, split: str | None = "train"):
+    """A factory for one monitored env (scenes and routes drawn from `split` at every reset;
+    None: the default scene)."""
     from stable_baselines3.common.monitor import Monitor
 
     def thunk():
+        kw = {"scene_split": split} if split else {}
         env = RelativePoseAction(
-            gym.make("ClimbRoute-v0", obs=obs, max_episode_steps=max_steps), scale=0.05
+            gym.make("ClimbRoute-v0", obs=obs, max_episode_steps=max_steps, **kw), scale=SCALE
         )
         if obs == "ego":
             env = EgoChannelsFirst(env)
@@ -49,14 +54,21 @@ def train(
     max_steps: int = 150,
     seed: int = 0,
     out: Path | None = None,
+    split: str | None = "train",
+    ship: Path | None = None,
 ) -> dict:
-    """Train PPO; returns the mean episode return of the first and last fifth of the episodes."""
+    """Train PPO; returns the mean episode return of the first and last fifth of the episodes.
+    ship: also write the policy as a navenv checkpoint (safetensors + config.json + card) that
+    `policies.ppo.PpoPolicy` loads (obs="state" only)."""
+    import time
+
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     torch.set_num_threads(1)
-    venv = DummyVecEnv([make_env(obs, max_steps, seed + i) for i in range(n_envs)])
+    start = time.perf_counter()
+    venv = DummyVecEnv([make_env(obs, max_steps, seed + i, split) for i in range(n_envs)])
     policy = "MlpPolicy" if obs == "state" else "MultiInputPolicy"
     model = PPO(
         policy,
@@ -83,11 +95,30 @@ def train(
         "last_mean_return": float(np.mean(returns[-k:])),
         "first_mean_length": float(np.mean(lengths[:k])),
         "last_mean_length": float(np.mean(lengths[-k:])),
+        "seconds": time.perf_counter() - start,
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         model.save(out / f"ppo_climb_{obs}")
         (out / f"ppo_climb_{obs}.json").write_text(json.dumps(result, indent=2))
+    if ship is not None:
+        if obs != "state":
+            raise ValueError("--ship: only obs='state' policies are shipped")
+        from policies.ppo import save_ppo
+
+        save_ppo(
+            model.policy,
+            ship,
+            {
+                "steps": steps,
+                "n_envs": n_envs,
+                "max_steps": max_steps,
+                "seed": seed,
+                "split": split,
+                "scale": SCALE,
+                **result,
+            },
+        )
     return result
 
 
@@ -100,8 +131,19 @@ def main() -> None:
     p.add_argument("--max-steps", type=int, default=150, help="episode limit while training (5 s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/ppo"))
+    p.add_argument("--split", default="train", help="scene split to train on ('' = default scene)")
+    p.add_argument("--ship", type=Path, default=None, help="also write a navenv checkpoint here")
     args = p.parse_args()
-    result = train(args.obs, args.steps, args.n_envs, args.max_steps, args.seed, args.out)
+    result = train(
+        args.obs,
+        args.steps,
+        args.n_envs,
+        args.max_steps,
+        args.seed,
+        args.out,
+        args.split or None,
+        args.ship,
+    )
     print(json.dumps(result, indent=2))
 
 

@@ -3,7 +3,7 @@
 A name resolves, in this order, from
 1. policies registered in this process (`register_policy`, or the `@register` decorator);
 2. navenv's built-ins: "random", "scripted_kinematic", "scripted_physics", "bc",
-   "climb_diffusion_kinematic", "climb_diffusion_physics", "retrieval_kinematic",
+   "climb_diffusion_kinematic", "climb_diffusion_physics", "ppo", "retrieval_kinematic",
    "retrieval_physics";
 3. installed packages, through the ``navenv.policies`` entry-point group
    (``importlib.metadata``): in a plugin's ``pyproject.toml``::
@@ -105,6 +105,12 @@ def _climb_diffusion(control: str, assist: str, retrieval: bool = False) -> Poli
     return make
 
 
+def _make_ppo(env=None, **kwargs) -> Any:
+    from policies.ppo import PpoPolicy
+
+    return PpoPolicy(env=env, **kwargs)
+
+
 _BUILTINS: dict[str, PolicySpec] = {
     spec.name: spec
     for spec in (
@@ -148,6 +154,13 @@ _BUILTINS: dict[str, PolicySpec] = {
             _climb_diffusion("physics", "residual"),
             {"obs": "state", "control": "physics", "assist": "residual"},
             "the shipped ClimbDiffusion model tracked in physics, residual root assist",
+            "builtin",
+        ),
+        PolicySpec(
+            "ppo",
+            _make_ppo,
+            {"obs": "state", "control": "physics", "assist": "none"},
+            "the shipped SB3 PPO (examples/train_ppo.py --ship; checkpoint=DIR for another)",
             "builtin",
         ),
         PolicySpec(
