@@ -259,6 +259,33 @@ def _generalisation_figure(summary: dict, path: Path) -> bool:
     return True
 
 
+def provenance() -> dict:
+    """Versions of what produced a report and the git commit it ran at (None outside a
+    checkout), so a results.json says where its numbers came from."""
+    import platform
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for pkg in ("navenv", "mujoco", "gymnasium", "numpy", "torch", "diffusers"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"versions": versions, "git_commit": commit, "python": platform.python_version()}
+
+
 def _write_report(
     out_dir: Path,
     cfg: SuiteConfig,
@@ -315,6 +342,7 @@ def _write_report(
         "config": {**asdict(cfg)},
         "summary": {f"{s}/{p}": v for (s, p), v in summary.items()},
         "wall_seconds": elapsed,
+        "provenance": provenance(),
     }
     tmp = out_dir / "results.json.tmp"
     # strict JSON (other readers refuse NaN/Infinity): a metric without a value is null

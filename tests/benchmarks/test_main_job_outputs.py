@@ -40,6 +40,9 @@ def test_results_json_is_strict_with_null_for_missing_metrics(tmp_path):
     assert results["summary"]["train/random"]["order"] is None
     assert results["summary"]["train/scripted_kinematic"]["mpjpe_plan_mm"] == 0.0
     assert results["config"]["splits"] == ["train"]
+    assert results["provenance"]["versions"]["mujoco"]
+    commit = results["provenance"]["git_commit"]
+    assert commit is None or len(commit) == 40
     assert not (tmp_path / "results.json.tmp").exists()
     report = (tmp_path / "report.md").read_text()
     assert "null in results.json" in report
