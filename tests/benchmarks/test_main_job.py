@@ -79,7 +79,7 @@ def test_bad_suite_config():
     with pytest.raises(ValueError, match="unknown splits"):
         SuiteConfig(splits=("nope",))
     with pytest.raises(ValueError, match="unknown policies"):
-        SuiteConfig(policies=("ppo",))
+        SuiteConfig(policies=("sac",))
 
 
 def test_table_marks_missing_metrics():

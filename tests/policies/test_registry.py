@@ -154,12 +154,12 @@ def test_module_class_name():
 
 
 def test_unknown_name_lists_known_and_module_class():
-    with pytest.raises(ValueError, match="unknown policy 'ppo'") as e:
-        make_policy("ppo")
+    with pytest.raises(ValueError, match="unknown policy 'sac'") as e:
+        make_policy("sac")
     msg = str(e.value)
-    assert "scripted_physics" in msg and "bc" in msg and "module.path:ClassName" in msg
+    assert "scripted_physics" in msg and "ppo" in msg and "module.path:ClassName" in msg
     with pytest.raises(ValueError, match="unknown policy"):
-        harness.env_kwargs("ppo")
+        harness.env_kwargs("sac")
 
 
 def test_bad_module_class_names_the_module():
@@ -209,10 +209,10 @@ def test_suite_rejects_bad_policy_names():
 
 def test_bench_cli_unknown_policy_is_one_line(capsys, tmp_path):
     out = tmp_path / "bench"
-    assert main(["bench", "--policy", "ppo", "--episodes", "1", "--out", str(out)]) == 2
+    assert main(["bench", "--policy", "sac", "--episodes", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert (
-        err.startswith("navenv bench: error:") and "ppo" in err and "module.path:ClassName" in err
+        err.startswith("navenv bench: error:") and "sac" in err and "module.path:ClassName" in err
     )
     assert not out.exists()
 
