@@ -40,6 +40,7 @@ class EpisodeTask:
     max_steps: int = 1800
     record_frames: bool = False  # keep tripod + ego frames for a video
     assist: str | None = None  # overrides a physics policy's assist mode ("none", "residual")
+    adherence: bool = False  # also plan the expert on this route and seed, to score against
 
     @property
     def label(self) -> str:
@@ -68,6 +69,7 @@ class EpisodeRecord:
     max_penetration: float  # metres
     wall_seconds: float
     frames: list = field(default_factory=list)  # (tripod, ego) pairs when recorded
+    expert_joints: np.ndarray | None = None  # (T, 24, 3) the expert's plan, same route and seed
 
 
 def env_kwargs(policy: str) -> dict:
@@ -102,6 +104,7 @@ def run_episode(
     u = env.unwrapped
     policy = make_policy(task.policy, env)
     obs, info = env.reset(seed=task.seed)
+    info_reset = info
     policy.reset(seed=task.seed, info=info)
     index = HumanoidIndex.from_model(u.model)
     grips, joints, assists, frames = (
@@ -146,9 +149,22 @@ def run_episode(
         max_penetration=penetration,
         wall_seconds=time.perf_counter() - start,
         frames=frames,
+        expert_joints=_expert_joints(u, info_reset, task.seed, len(grips))
+        if task.adherence
+        else None,
     )
     env.close()
     return record
+
+
+def _expert_joints(env, info: dict, seed: int, n: int) -> np.ndarray:
+    """(n, 24, 3) joint positions (m) of the scripted expert's plan for the episode's route and
+    seed, one plan frame per env step (as the kinematic expert replays it; the last repeats)."""
+    from policies.scripted import ScriptedClimber
+
+    expert = ScriptedClimber(control="kinematic", env_config=env.config)
+    expert.reset(seed=seed, info=info)
+    return expert.plan_joints(np.arange(n))
 
 
 def _frame_pair(env) -> tuple[np.ndarray, np.ndarray]:

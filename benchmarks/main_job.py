@@ -64,6 +64,9 @@ class SuiteConfig:
     """Worker processes (0: one per core)."""
     video: bool = True
     """Film one climb (tripod view with the ego view inset)."""
+    adherence: bool = False
+    """Also plan the scripted expert on every episode's route and seed and score each policy's
+    body against it (MPJPE / PA-MPJPE to expert; costs one plan per episode)."""
     assist: tuple[str, ...] = ("residual",)
     """Assist modes the policies that climb with residual assist run under: residual (the
     default), none, or both, each a row of its own (`policy[assist=none]`)."""
@@ -121,7 +124,16 @@ def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
                 for mode in cfg.assist if assisted else ("residual",):
                     assist = None if mode == "residual" else mode
                     tasks.append(
-                        EpisodeTask(policy, split, spec, route, seed, cfg.max_steps, assist=assist)
+                        EpisodeTask(
+                            policy,
+                            split,
+                            spec,
+                            route,
+                            seed,
+                            cfg.max_steps,
+                            assist=assist,
+                            adherence=cfg.adherence,
+                        )
                     )
     return tasks
 
@@ -366,6 +378,7 @@ def run_bench(
     policies: list[str] | None = None,
     assist: str = "residual",
     compare_to: Path | None = None,
+    adherence: bool = False,
 ) -> dict:
     """`navenv bench`: each policy (default: the built-ins) on train and each test split,
     `episodes` each; `policies` are registry names or ``module:Class`` strings; assist:
@@ -386,6 +399,7 @@ def run_bench(
             seed=seed,
             workers=workers,
             assist=modes,
+            adherence=adherence,
         ),
         out_dir,
     )

@@ -12,6 +12,7 @@ from benchmarks.metrics import (
     contact_distance_m,
     mpjpe_mm,
     order_correctness,
+    pa_mpjpe_mm,
     route_precision_recall,
 )
 
@@ -28,6 +29,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("order", "hold order", "{:.2f}"),
     ("contact_dist_cm", "contact dist (cm)", "{:.1f}"),
     ("mpjpe_plan_mm", "MPJPE to plan (mm)", "{:.0f}"),
+    ("mpjpe_expert_mm", "MPJPE to expert (mm)", "{:.0f}"),
+    ("pa_mpjpe_expert_mm", "PA-MPJPE to expert (mm)", "{:.0f}"),
 )
 
 
@@ -46,7 +49,15 @@ def score_episode(rec: EpisodeRecord) -> dict[str, float]:
     if rec.reference_joints is not None:
         n = min(len(rec.joints), len(rec.reference_joints))
         mpjpe = mpjpe_mm(rec.joints[:n], rec.reference_joints[:n], align="none")
+    adherence = {"mpjpe_expert_mm": np.nan, "pa_mpjpe_expert_mm": np.nan}
+    if rec.expert_joints is not None:  # --adherence: the expert's plan, same route and seed
+        n = min(len(rec.joints), len(rec.expert_joints))
+        adherence = {
+            "mpjpe_expert_mm": float(mpjpe_mm(rec.joints[:n], rec.expert_joints[:n], align="none")),
+            "pa_mpjpe_expert_mm": float(pa_mpjpe_mm(rec.joints[:n], rec.expert_joints[:n])),
+        }
     return {
+        **adherence,
         "completion": float(rec.success),
         "route_progress": rec.route_progress,
         "holds_reached": float(rec.holds_reached),

@@ -49,6 +49,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         policies=args.policies,
         assist=args.assist,
         compare_to=Path(args.compare) if args.compare else None,
+        adherence=args.adherence,
     )
     return 0
 
@@ -161,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--compare", default=None, metavar="RESULTS_JSON", help="print the change from a run"
+    )
+    bench.add_argument(
+        "--adherence",
+        action="store_true",
+        help="score every policy's body against the expert's plan for the same route and seed "
+        "(MPJPE / PA-MPJPE; plans the expert once per episode)",
     )
     bench.set_defaults(func=_cmd_bench)
 

@@ -127,6 +127,15 @@ class ScriptedClimber:
         if self.plan is None:
             raise RuntimeError("ScriptedClimber.reference_joints: no plan yet")
         frames = np.array(self._frames[:n] + [self._frames[-1]] * max(0, n - len(self._frames)))
+        return self.plan_joints(frames)
+
+    def plan_joints(self, frames: np.ndarray) -> np.ndarray:
+        """(len(frames), 24, 3) world positions (m) of the plan's joints at plan `frames`
+        (clamped to the plan)."""
+        if self.plan is None:
+            raise RuntimeError("ScriptedClimber.plan_joints: no plan yet")
+        frames = np.minimum(np.asarray(frames, dtype=int), self.plan.num_frames - 1)
+        n = len(frames)
         m, idx = self.world.model, self.world.index
         data = mujoco.MjData(m)
         out = np.empty((n, len(idx.bodies), 3))

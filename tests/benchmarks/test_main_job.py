@@ -104,3 +104,17 @@ def test_assist_none_reaches_the_env():
     assert helped.mean_assist > 0.0
     assert alone.mean_assist == 0.0
     assert summarise([alone]).keys() == {("train", "random[assist=none]")}
+
+
+def test_adherence_scores_a_policy_against_the_expert():
+    """--adherence: the kinematic expert replays its own plan (0 mm); random actions do not."""
+    spec = make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec
+    kin = run_episode(EpisodeTask("scripted_kinematic", "train", spec, "r0", 0, 20, adherence=True))
+    rnd = run_episode(EpisodeTask("random", "train", spec, "r0", 0, 20, adherence=True))
+    assert score_episode(kin)["mpjpe_expert_mm"] < 0.01  # float32 round-off only
+    assert score_episode(rnd)["mpjpe_expert_mm"] > 10.0
+    assert np.isnan(
+        score_episode(run_episode(EpisodeTask("random", "train", spec, "r0", 0, 5)))[
+            "mpjpe_expert_mm"
+        ]
+    )
