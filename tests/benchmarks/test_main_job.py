@@ -106,6 +106,7 @@ def test_assist_none_reaches_the_env():
     assert summarise([alone]).keys() == {("train", "random[assist=none]")}
 
 
+@pytest.mark.slow  # plans the expert three times (~1-5 min on 2 shared cores)
 def test_adherence_scores_a_policy_against_the_expert():
     """--adherence: the kinematic expert replays its own plan (0 mm); random actions do not."""
     spec = make_tasks(SuiteConfig(splits=("train",), policies=("random",), episodes=1))[0].spec
