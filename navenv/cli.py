@@ -73,6 +73,12 @@ def _cmd_scenes(args: argparse.Namespace) -> int:
     return scene_commands.run(args)
 
 
+def _cmd_tracks(args: argparse.Namespace) -> int:
+    from navenv.tracks import summary
+
+    return summary.run(args)
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from policies.data import cli as data_cli
 
@@ -218,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--width", type=int, default=640)
     render.add_argument("--height", type=int, default=480)
     scenes.set_defaults(func=_cmd_scenes)
+
+    tracks = sub.add_parser("tracks", help="real pedestrian tracks (ETH/UCY `frame ped_id x y`)")
+    tracks_sub = tracks.add_subparsers(dest="tracks_command", metavar="SUBCOMMAND", required=True)
+    tracks_info = tracks_sub.add_parser(
+        "info", help="per file: pedestrians, segments, duration, 8->12 windows, mean speed"
+    )
+    tracks_info.add_argument("path", help="a track .txt file or a directory of them")
+    tracks.set_defaults(func=_cmd_tracks)
 
     data = sub.add_parser("data", help="generate and export the synthetic climbing dataset")
     data_sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
