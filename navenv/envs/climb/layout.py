@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from navenv.envs.layout import Field, ObsLayout, VectorLayout
+from navenv.envs.proprio import BODY_FIELDS
 from navenv.humanoid.names import LIMBS, NUM_HINGES
 
 CONTROL_MODES: tuple[str, ...] = ("physics", "kinematic")
@@ -26,26 +27,7 @@ _LIMB_COLUMNS = {limb: slice(i, i + 1) for i, limb in enumerate(LIMBS)}
 
 PROPRIO = VectorLayout(
     [
-        (
-            "joint_angles",
-            NUM_HINGES,
-            -np.pi,
-            np.pi,
-            "rad",
-            "hinge angles, SMPL order, x y z per joint",
-        ),
-        (
-            "joint_velocities",
-            NUM_HINGES,
-            -np.inf,
-            np.inf,
-            "rad/s",
-            "hinge speeds, clipped to max_joint_speed",
-        ),
-        ("root_height", 1, -np.inf, np.inf, "m", "pelvis above z = 0"),
-        ("root_linvel", 3, -np.inf, np.inf, "m/s", "pelvis velocity, pelvis frame"),
-        ("root_angvel", 3, -np.inf, np.inf, "rad/s", "pelvis angular velocity, pelvis frame"),
-        ("gravity", 3, -1.0, 1.0, "", "unit vector of world -z in the pelvis frame"),
+        *BODY_FIELDS,
         (
             "grips",
             4,

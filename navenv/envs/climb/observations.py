@@ -21,6 +21,7 @@ import numpy as np
 
 from navenv.envs.climb.layout import HOLD_COLUMNS, LIMB_COLUMNS, PROPRIO, len_cols
 from navenv.envs.grips import NO_HOLD, Grips
+from navenv.envs.proprio import fill_body
 from navenv.humanoid.index import HumanoidIndex
 
 PROPRIO_LAYOUT: dict[str, slice] = {name: f.slice for name, f in PROPRIO.fields.items()}
@@ -154,17 +155,6 @@ def proprioception(
     out: np.ndarray,
 ) -> np.ndarray:
     """Fill `out` (152,) with the proprio vector (see PROPRIO_LAYOUT) and return it."""
-    pelvis = index.bodies[0]
-    rot = data.xmat[pelvis].reshape(3, 3)
-    qvel_root = data.qvel[index.root_qvel]
-    out[_P["joint_angles"]] = data.qpos[index.hinge_qpos]
-    out[_P["joint_velocities"]] = np.clip(
-        data.qvel[index.hinge_qvel], -max_joint_speed, max_joint_speed
-    )
-    out[_P["root_height"]] = data.xpos[pelvis, 2]
-    # free joint linear velocity is in the world frame, its angular velocity in the body frame
-    out[_P["root_linvel"]] = rot.T @ qvel_root[0:3]
-    out[_P["root_angvel"]] = qvel_root[3:6]
-    out[_P["gravity"]] = -rot[2, :]  # world -z expressed in the pelvis frame
+    fill_body(data, index, max_joint_speed, out, _P)
     out[_P["grips"]] = grips.held != NO_HOLD
     return out
