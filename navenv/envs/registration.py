@@ -14,6 +14,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 CLIMB_MAX_EPISODE_STEPS = 1800  # 60 s at the default 30 Hz policy rate
+ROOM_MAX_EPISODE_STEPS = 1800  # 60 s: the longest room crossing at a stroll, with stops
 
 # One line per env: id -> gym.register keyword arguments. A new env is a package under
 # navenv/envs/<name>/ plus its line here.
@@ -22,6 +23,10 @@ ENVS: dict[str, dict] = {
         entry_point="navenv.envs.climb:ClimbRouteEnv",
         vector_entry_point="navenv.envs.climb.batch:make_batch_env",
         max_episode_steps=CLIMB_MAX_EPISODE_STEPS,
+    ),
+    "RoomNav-v0": dict(
+        entry_point="navenv.envs.room:RoomNavEnv",
+        max_episode_steps=ROOM_MAX_EPISODE_STEPS,
     ),
 }
 

@@ -1,0 +1,114 @@
+"""Scripted RoomNav-v0 agents on every room split: goal reached, path ratio, collisions, falls.
+
+    python -m benchmarks.room_scripted --episodes 24 --control kinematic physics --out runs/room_scripted
+
+Each split's episodes are seeds 0..N-1 (scene, spawn, goal, observer behaviour and the agent's
+profile all drawn from the seed). Path ratio = pelvis path length / geodesic distance from the
+spawn to the goal's approach area. Prints a markdown table and writes OUT/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOM_SPLITS = ("rooms_train", "rooms_val", "rooms_test_iid", "rooms_test_novel")
+
+
+def run_split(split: str, control: str, episodes: int, assist: str) -> dict:
+    """Roll the scripted agent over `episodes` seeds of `split`; per-episode rows and means."""
+    from navenv.envs.registration import ROOM_MAX_EPISODE_STEPS
+    from navenv.envs.room import RoomNavEnv
+    from policies.scripted.room import RoomAgent
+
+    kw = {"control": control}
+    if control == "physics":
+        kw["assist"] = assist
+    env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16, **kw)
+    agent = RoomAgent()
+    rows, steps, start = [], 0, time.perf_counter()
+    for seed in range(episodes):
+        obs, info = env.reset(seed=seed)
+        agent.reset(seed=seed, info=info)
+        fell, t = False, 0
+        for t in range(ROOM_MAX_EPISODE_STEPS):  # noqa: B007 (t is the episode length)
+            obs, _, term, trunc, info = env.step(agent.act(obs))
+            steps += 1
+            fell = fell or info["reward_fall"] != 0.0
+            if term or trunc:
+                break
+        rows.append(
+            {
+                "seed": seed,
+                "scene": info_scene(env),
+                "goal": info["goal_label"],
+                "observer": info["observer_mode"],
+                "success": bool(info["is_success"]),
+                "fall": bool(fell),
+                "seconds": env.dt * (t + 1),
+                "path_ratio": info["path_length"] / max(info["start_distance"], 1e-6),
+                "collision_s": info["collision_s"],
+                "replans": agent.replans,
+            }
+        )
+    wall = time.perf_counter() - start
+    ok = [r for r in rows if r["success"]]
+    return {
+        "split": split,
+        "control": control if control == "kinematic" else f"physics/{assist}",
+        "episodes": episodes,
+        "success": float(np.mean([r["success"] for r in rows])),
+        "falls": float(np.mean([r["fall"] for r in rows])),
+        "path_ratio_median": float(np.median([r["path_ratio"] for r in ok])) if ok else None,
+        "collision_s_mean": float(np.mean([r["collision_s"] for r in rows])),
+        "steps_per_s": steps / wall,
+        "rows": rows,
+    }
+
+
+def info_scene(env) -> str:
+    """Name of the env's current scene."""
+    return env.unwrapped.scene.name
+
+
+def main(argv=None) -> int:
+    """Command line: see the module doc."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--episodes", type=int, default=24)
+    p.add_argument("--splits", nargs="+", default=list(ROOM_SPLITS))
+    p.add_argument("--control", nargs="+", default=["kinematic", "physics"])
+    p.add_argument("--assist", default="residual", choices=["none", "residual"])
+    p.add_argument("--out", default="runs/room_scripted")
+    a = p.parse_args(argv)
+    if a.episodes < 1:
+        p.error("--episodes must be >= 1")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    print(
+        "| split | control | episodes | goal reached | falls | path ratio (median) | collision s/ep | env steps/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for control in a.control:
+        for split in a.splits:
+            r = run_split(split, control, a.episodes, a.assist)
+            results.append(r)
+            ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
+            print(
+                f"| {split} | {r['control']} | {r['episodes']} | {100 * r['success']:.0f}% "
+                f"| {100 * r['falls']:.0f}% | {ratio} | {r['collision_s_mean']:.2f} "
+                f"| {r['steps_per_s']:.0f} |",
+                flush=True,
+            )
+            from scenes.atomic import write_atomic
+
+            write_atomic(out / "results.json", (json.dumps(results, indent=1) + "\n").encode())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

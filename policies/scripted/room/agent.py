@@ -1,0 +1,287 @@
+"""`RoomAgent`: the scripted RoomNav-v0 agent (plan on the grid, walk with mocap gait, react).
+
+A leg of behaviour: pick a place to stand at the goal (an approach point, nearer ones likelier),
+plan a path on the walkable grid (A* then string pulling; sometimes through a random waypoint:
+a detour), walk it with `policies.scripted.gait.walk_along` (real CMU walk cycles time-warped to
+the agent's speed, feet planted), turn to face the furniture, dwell, sometimes glance at the
+observer. While walking it watches the observer (from its observation) and, when the observer
+stands within its personal distance of the path ahead, re-plans around the observer's disc.
+
+As a Policy it plays the plan in the env's control mode: kinematic (the pose itself) or physics
+(the plan's joint angles as PD targets plus, with assist="residual", a PD wrench on the pelvis
+toward the planned root). `choose_goal` picks goals by the profile's liking, for data that
+chains goals (`policies.data.room`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from navenv.body.rotations import matrix_to_rot6d, quat_to_matrix
+from navenv.humanoid.assist import RootGains
+from navenv.humanoid.pose import joint_angles, root_qpos
+from policies.scripted.gait import MotionLibrary, stand, turn_in_place, walk_along
+from policies.scripted.room.profile import AgentProfile
+from scenes.navigation import (
+    NavGrid,
+    NoPathError,
+    facing_yaw,
+    plan_path,
+    smooth_path,
+)
+from scenes.types import Region
+
+REACT_EVERY_S = 0.33  # how often the agent looks at where the observer is
+REPLAN_COOLDOWN_S = 1.5  # after a re-plan it keeps to the new plan at least this long
+ARRIVED_M = 0.25  # a leg that ends this close to its target has arrived
+START_FREE_M = 0.35  # the avoidance disc leaves the agent at least this much room
+PASS_CLOSE_M = 0.5  # the least room it asks of the observer, after failed plans
+AVOID_SHRINK = 0.6  # each failed plan asks for this fraction of the room asked before
+SWING_MARGIN_M = 0.12  # paths keep this much beyond the grid's body radius where they can:
+# the walkable grid clears the torso, swinging hands reach about this much further
+LOOKAHEAD_S = 2.0  # how much of the path ahead it checks against the observer
+APPROACH_NEAR_M = 0.6  # approach points this much nearer are e times likelier
+DETOUR_MIN_M = 1.0  # a detour waypoint keeps this far from start and goal
+GAINS = RootGains(kp_force=3000.0, kd_force=150.0, kp_torque=300.0, kd_torque=30.0)
+
+
+class RoomAgent:
+    """Scripted agent for RoomNav-v0 (see the module doc)."""
+
+    def __init__(
+        self,
+        control: str | None = None,
+        assist: str | None = None,
+        profile: AgentProfile | None = None,
+        library: MotionLibrary | None = None,
+        react: bool = True,
+        dwell: bool = True,
+    ) -> None:
+        self.control, self.assist = control, assist
+        self.fixed_profile = profile
+        self.library = library or MotionLibrary.default()
+        self.react, self.dwell = bool(react), bool(dwell)
+        self.profile: AgentProfile | None = profile
+        self._nav: dict[str, NavGrid] = {}
+        self.replans = 0
+
+    # ------------------------------------------------------------------ episode
+    def reset(self, *, seed: int | None = None, info: dict[str, Any] | None = None) -> None:
+        """Plan the first leg from the env's reset info (scene, goal, pose, layouts)."""
+        if info is None or "scene" not in info:
+            raise ValueError("RoomAgent.reset needs the RoomNav-v0 reset info (scene, goal, ...)")
+        self.rng = np.random.default_rng(seed)
+        self.profile = self.fixed_profile or AgentProfile.draw(self.rng)
+        self.scene = info["scene"]
+        if self.scene.name not in self._nav:
+            self._nav[self.scene.name] = NavGrid.from_scene(self.scene)
+        self.nav = self._nav[self.scene.name]
+        self.obs_layout, self.action_layout = info["obs_layout"], info["action_layout"]
+        self.hinge_range, self.room_box = info["hinge_range"], info["room_box"]
+        self.assist_limits = info["assist_limits"]
+        self.fps = 1.0 / float(info["dt"])
+        ctrl = "kinematic" if "root_position" in self.action_layout else "physics"
+        if self.control not in (None, ctrl):
+            raise ValueError(f"RoomAgent(control={self.control!r}) but the env's is {ctrl!r}")
+        self._ctrl = ctrl
+        self._residual = "assist_force" in self.action_layout
+        self.replans = 0
+        self._avoid_scale = 1.0
+        self._last_pos = None
+        self.retarget(info, info["agent_xy"], info["agent_yaw"], observer_xy=info["observer_xy"])
+
+    def retarget(self, goal_info: dict, xy, yaw: float, observer_xy=None) -> None:
+        """Plan a new leg to the goal in `goal_info` (goal_region, goal_approach) from (xy, yaw)."""
+        self.goal: Region = goal_info["goal_region"]
+        approach = np.asarray(goal_info["goal_approach"], float)
+        d = np.linalg.norm(approach - np.asarray(xy), axis=1)
+        w = np.exp(-(d - d.min()) / APPROACH_NEAR_M)
+        self.target = approach[int(self.rng.choice(len(approach), p=w / w.sum()))]
+        self._plan_leg(np.asarray(xy, float), float(yaw), observer_xy, detour=True)
+
+    def choose_goal(self, goals: list[tuple[int, str]]) -> int:
+        """A region index from (index, label) pairs, drawn by the profile's liking and mood."""
+        if not goals:
+            raise ValueError("choose_goal: no goals to choose from")
+        w = self.profile.goal_weights([lab for _, lab in goals])
+        return goals[int(self.rng.choice(len(goals), p=w))][0]
+
+    @property
+    def done(self) -> bool:
+        """Whether the current leg (walk, turn, dwell) has been played to its end."""
+        return self._t >= len(self._root) - 1
+
+    # ------------------------------------------------------------------ planning
+    def _plan_leg(self, xy: np.ndarray, yaw: float, observer_xy, detour: bool) -> None:
+        nav = self.nav
+        if observer_xy is not None and self.react:
+            nav = self._avoiding(np.asarray(observer_xy, float), xy)
+        path = None
+        for grid in (nav.eroded(SWING_MARGIN_M), nav):  # room for the arms first, else any path
+            try:
+                path = self._path(grid, xy, self.target, detour)
+                break
+            except (NoPathError, ValueError):
+                continue
+        # Blocked: next time ask for less room (a person squeezes past when there is no way round).
+        self._avoid_scale = 1.0 if path is not None else self._avoid_scale * AVOID_SHRINK
+        p = self.profile
+        end_yaw = facing_yaw(self.target, self.goal)
+        parts = []
+        if path is None:  # boxed in (by the observer): stand a second and look again
+            parts.append(stand(1.0, xy, yaw, self.fps, library=self.library))
+        else:
+            motion, _ = walk_along(
+                path,
+                speed=p.speed,
+                fps=self.fps,
+                library=self.library,
+                start_yaw=yaw,
+                end_yaw=end_yaw,
+                rng=self.rng,
+            )
+            parts.append(motion)
+            if self.dwell:
+                parts.append(self._dwell(motion, observer_xy))
+        self._set_plan(parts)
+
+    def _dwell(self, walk, observer_xy):
+        """Stand at the goal, sometimes turning toward the observer first."""
+        p, end = self.profile, walk.transl[-1]
+        xy = end[:2]
+        yaw = _yaw_of(walk.global_orient[-1])
+        secs = float(self.rng.uniform(*p.dwell_s))
+        if observer_xy is not None and self.rng.random() < p.glance_p:
+            d = np.asarray(observer_xy) - xy
+            look = math.atan2(d[0], -d[1])
+            turn, _ = turn_in_place(xy, yaw, look, self.fps, library=self.library)
+            rest = stand(secs, xy, look, self.fps, library=self.library)
+            return _concat(turn, rest)
+        return stand(secs, xy, yaw, self.fps, library=self.library)
+
+    def _path(self, nav: NavGrid, start: np.ndarray, goal: np.ndarray, detour: bool) -> np.ndarray:
+        if detour and self.rng.random() < self.profile.detour_p:
+            free = nav.free_points()
+            ok = (np.linalg.norm(free - start, axis=1) > DETOUR_MIN_M) & (
+                np.linalg.norm(free - goal, axis=1) > DETOUR_MIN_M
+            )
+            if ok.any():
+                via = free[ok][int(self.rng.integers(ok.sum()))]
+                try:
+                    a = plan_path(nav, start, via)
+                    b = plan_path(nav, via, goal)
+                    return smooth_path(np.vstack([start, a, b[1:], goal]), nav)
+                except NoPathError:
+                    pass
+        return smooth_path(np.vstack([start, plan_path(nav, start, goal), goal]), nav)
+
+    def _avoiding(self, observer_xy: np.ndarray, start: np.ndarray) -> NavGrid:
+        """The grid with the observer's personal disc blocked, shrunk to leave the agent room
+        to set off (the whole grid when the observer is already at arm's length)."""
+        gap = float(np.linalg.norm(observer_xy - start))
+        wanted = max(self.profile.personal_m * self._avoid_scale, PASS_CLOSE_M)
+        radius = min(wanted, gap - START_FREE_M)
+        if radius < START_FREE_M:
+            return self.nav
+        return self.nav.blocked_disc(observer_xy, radius, keep=start)
+
+    def _set_plan(self, motions) -> None:
+        m = motions[0] if len(motions) == 1 else _concat(*motions)
+        from navenv.body.skeleton import Skeleton
+
+        skel = Skeleton.builtin(m.betas)
+        root = root_qpos(skel, m.transl, m.global_orient)
+        self._root = root  # (T, 7) pelvis position and quaternion
+        self._hinges = joint_angles(m, self.hinge_range)  # (T, 69)
+        self._t = 0
+        self._next_react = 0
+
+    # ------------------------------------------------------------------ acting
+    def act(self, obs) -> np.ndarray:
+        """The action that moves the body to the plan's next frame (re-planning if blocked)."""
+        parts = self.obs_layout.split(obs)
+        pos = np.asarray(parts["position"], float)
+        quat = np.asarray(parts["orientation"], float)
+        yaw = math.atan2(parts["heading"][1], parts["heading"][0])
+        if self._t >= self._next_react:
+            self._next_react = self._t + max(int(REACT_EVERY_S * self.fps), 1)
+            ob = self._observer_world(parts["observer_path"][-1, :2], pos[:2], yaw)
+            arrived = np.linalg.norm(self._root[-1, :2] - self.target) <= ARRIVED_M
+            if (self.done and not arrived) or (
+                self.react and not self.done and self._blocked_ahead(ob)
+            ):
+                self.replans += 1
+                here = self._root[self._t]
+                self._plan_leg(
+                    here[:2].copy(),
+                    _yaw_of(quat_to_matrix(here[3:])),
+                    ob,
+                    detour=False,
+                )
+                self._next_react = min(int(REPLAN_COOLDOWN_S * self.fps), len(self._root) - 1)
+        t = min(self._t + 1, len(self._root) - 1)
+        self._t = t
+        if self._ctrl == "kinematic":
+            return self._kinematic(t)
+        return self._physics(t, pos, quat, parts["root_angvel"])
+
+    def _observer_world(self, rel: np.ndarray, xy: np.ndarray, yaw: float) -> np.ndarray:
+        f = np.array([math.sin(yaw), -math.cos(yaw)])
+        return xy + rel[0] * f + rel[1] * np.array([-f[1], f[0]])
+
+    def _blocked_ahead(self, observer_xy: np.ndarray) -> bool:
+        ahead = self._root[self._t : self._t + int(LOOKAHEAD_S * self.fps), :2]
+        if len(ahead) < 2 or np.ptp(ahead, axis=0).max() < 0.05:
+            return False  # standing: the observer may come close
+        return bool(np.linalg.norm(ahead - observer_xy, axis=1).min() < self.profile.personal_m)
+
+    def _normalised_hinges(self, t: int) -> np.ndarray:
+        lo, hi = self.hinge_range[:, 0], self.hinge_range[:, 1]
+        return 2.0 * (self._hinges[t] - lo) / (hi - lo) - 1.0
+
+    def _kinematic(self, t: int) -> np.ndarray:
+        centre, half = self.room_box
+        a = self.action_layout.join(
+            np.float64,
+            hinge_targets=self._normalised_hinges(t),
+            root_position=(self._root[t, :3] - centre) / half,
+            root_rot6d=matrix_to_rot6d(quat_to_matrix(self._root[t, 3:])),
+        )
+        return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+    def _physics(self, t: int, pos, quat, angvel_body) -> np.ndarray:
+        parts = {"hinge_targets": self._normalised_hinges(t)}
+        if self._residual:
+            rot = quat_to_matrix(quat)
+            vel = np.zeros(3) if self._last_pos is None else (pos - self._last_pos) * self.fps
+            ref_vel = (self._root[t, :3] - self._root[max(t - 1, 0), :3]) * self.fps
+            force, torque = GAINS.wrench(
+                pos=pos,
+                vel=vel,
+                rot=rot,
+                angvel=rot @ np.asarray(angvel_body, float),
+                pos_ref=self._root[t, :3],
+                vel_ref=ref_vel,
+                rot_ref=quat_to_matrix(self._root[t, 3:]),
+                angvel_ref=np.zeros(3),
+            )
+            max_f, max_t = self.assist_limits
+            parts["assist_force"], parts["assist_torque"] = force / max_f, torque / max_t
+        self._last_pos = pos.copy()
+        a = self.action_layout.join(np.float64, **parts)
+        return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def _yaw_of(rot: np.ndarray) -> float:
+    """Heading yaw of a pelvis rotation (rest faces -y)."""
+    f = -np.asarray(rot)[:2, 1]
+    return math.atan2(f[0], -f[1])
+
+
+def _concat(*motions):
+    from navenv.body.motion import Motion
+
+    return Motion.concatenate(list(motions))
