@@ -17,14 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from policies.data.store import (
-    DatasetConfigError,
-    Manifest,
-    ShardRecord,
-    check_shard,
-    load_manifest,
-    write_manifest,
-)
+from policies.data.store import Manifest, ShardRecord, resume_manifest, write_manifest
 from policies.data.tasks import DEFAULT_PLANNER, EpisodeTask, GenerateConfig, make_tasks
 from policies.data.workers import (
     load_planner,
@@ -98,36 +91,9 @@ def _resume(out: Path, config: GenerateConfig, log) -> Manifest:
         episodes_planned=config.episodes,
         navenv_version=navenv.__version__,
     )
-    if not (out / "manifest.json").exists():
-        return fresh
-    old = load_manifest(out)
-    try:  # fields added since the dataset was written take their defaults
-        old.config = GenerateConfig.from_json(old.config).to_json()
-    except (TypeError, ValueError):
-        pass  # unknown or invalid keys: the comparison below names them
-    if old.config != fresh.config:
-        diff = sorted(
-            k
-            for k in set(old.config) | set(fresh.config)
-            if old.config.get(k) != fresh.config.get(k)
-        )
-        detail = ", ".join(f"{k}: {old.config.get(k)!r} -> {fresh.config.get(k)!r}" for k in diff)
-        raise DatasetConfigError(
-            f"{out}: holds a dataset generated with a different config ({detail}); "
-            "rerun with the original arguments to resume, or choose another --out"
-        )
-    if old.navenv_version != fresh.navenv_version:
-        raise DatasetConfigError(
-            f"{out}: written by navenv {old.navenv_version}, this is {fresh.navenv_version}; "
-            "shards of two versions may differ: generate into a new directory"
-        )
-    for rec in old.shards:
-        problem = check_shard(out, rec)
-        if problem:
-            log(f"{problem}: regenerating it")
-        else:
-            fresh.shards.append(rec)
-    return fresh
+    return resume_manifest(
+        out, fresh, log, normalise=lambda c: GenerateConfig.from_json(c).to_json()
+    )
 
 
 def generate(

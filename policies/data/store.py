@@ -272,6 +272,43 @@ def write_manifest(directory: str | os.PathLike, manifest: Manifest) -> Path:
     return path
 
 
+def resume_manifest(out: Path, fresh: Manifest, log, normalise=None) -> Manifest:
+    """The manifest a generation run extends: `fresh`, or `out`'s existing one with its good
+    shards kept (DatasetConfigError naming every differing key when the config differs).
+    `normalise` maps a stored config to today's form (fields added since take defaults)."""
+    if not (Path(out) / MANIFEST_NAME).exists():
+        return fresh
+    old = load_manifest(out)
+    if normalise is not None:
+        try:
+            old.config = normalise(old.config)
+        except (TypeError, ValueError):
+            pass  # unknown or invalid keys: the comparison below names them
+    if old.config != fresh.config:
+        diff = sorted(
+            k
+            for k in set(old.config) | set(fresh.config)
+            if old.config.get(k) != fresh.config.get(k)
+        )
+        detail = ", ".join(f"{k}: {old.config.get(k)!r} -> {fresh.config.get(k)!r}" for k in diff)
+        raise DatasetConfigError(
+            f"{out}: holds a dataset generated with a different config ({detail}); "
+            "rerun with the original arguments to resume, or choose another --out"
+        )
+    if old.navenv_version != fresh.navenv_version:
+        raise DatasetConfigError(
+            f"{out}: written by navenv {old.navenv_version}, this is {fresh.navenv_version}; "
+            "shards of two versions may differ: generate into a new directory"
+        )
+    for rec in old.shards:
+        problem = check_shard(out, rec)
+        if problem:
+            log(f"{problem}: regenerating it")
+        else:
+            fresh.shards.append(rec)
+    return fresh
+
+
 # ------------------------------------------------------------------ reading
 def load_manifest(directory: str | os.PathLike) -> Manifest:
     """Read and validate `directory`/manifest.json (DatasetError if missing or malformed)."""

@@ -38,7 +38,7 @@ REACT_EVERY_S = 0.33  # how often the agent looks at where the observer is
 REPLAN_COOLDOWN_S = 1.5  # after a re-plan it keeps to the new plan at least this long
 ARRIVED_M = 0.25  # a leg that ends this close to its target has arrived
 START_FREE_M = 0.35  # the avoidance disc leaves the agent at least this much room
-PASS_CLOSE_M = 0.5  # the least room it asks of the observer, after failed plans
+PASS_CLOSE_M = 0.5  # after failed plans, asking for less room than this it ignores the observer
 AVOID_SHRINK = 0.6  # each failed plan asks for this fraction of the room asked before
 SWING_MARGIN_M = 0.12  # paths keep this much beyond the grid's body radius where they can:
 # the walkable grid clears the torso, swinging hands reach about this much further
@@ -182,7 +182,9 @@ class RoomAgent:
         """The grid with the observer's personal disc blocked, shrunk to leave the agent room
         to set off (the whole grid when the observer is already at arm's length)."""
         gap = float(np.linalg.norm(observer_xy - start))
-        wanted = max(self.profile.personal_m * self._avoid_scale, PASS_CLOSE_M)
+        wanted = self.profile.personal_m * self._avoid_scale
+        if wanted < PASS_CLOSE_M:  # asked for too little room to matter: squeeze past
+            return self.nav
         radius = min(wanted, gap - START_FREE_M)
         if radius < START_FREE_M:
             return self.nav
@@ -207,7 +209,9 @@ class RoomAgent:
         quat = np.asarray(parts["orientation"], float)
         yaw = math.atan2(parts["heading"][1], parts["heading"][0])
         if self._t >= self._next_react:
-            self._next_react = self._t + max(int(REACT_EVERY_S * self.fps), 1)
+            # never past the plan's last frame, so a finished leg is always looked at again
+            step = max(round(REACT_EVERY_S * self.fps), 1)
+            self._next_react = min(self._t + step, len(self._root) - 1)
             ob = self._observer_world(parts["observer_path"][-1, :2], pos[:2], yaw)
             arrived = np.linalg.norm(self._root[-1, :2] - self.target) <= ARRIVED_M
             if (self.done and not arrived) or (
