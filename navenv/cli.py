@@ -236,13 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="generate and export the synthetic climbing dataset")
     data_sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
     gen = data_sub.add_parser("generate", help="run the scripted expert and store sharded episodes")
-    gen.add_argument("--split", default="train")
+    gen.add_argument(
+        "--env",
+        choices=["climb", "room"],
+        default="climb",
+        help="climb: the scripted climber on walls; room: scripted agents in RoomNav-v0",
+    )
+    gen.add_argument("--split", default=None, help="default: train (climb), rooms_train (room)")
     gen.add_argument("--episodes", type=int, default=32)
     gen.add_argument("--out", required=True)
-    gen.add_argument("--shard-size", type=int, default=16, help="episodes per shard")
-    gen.add_argument("--width", type=int, default=64)
-    gen.add_argument("--height", type=int, default=64)
-    gen.add_argument("--fps", type=float, default=30.0)
+    gen.add_argument("--shard-size", type=int, default=None, help="episodes per shard")
+    gen.add_argument("--width", type=int, default=None, help="default 64 (climb), 32 (room)")
+    gen.add_argument("--height", type=int, default=None, help="default 64 (climb), 32 (room)")
+    gen.add_argument("--fps", type=float, default=None, help="default 30 (climb), 10 (room)")
+    gen.add_argument(
+        "--episode-seconds", type=float, default=60.0, help="room: seconds per episode"
+    )
+    gen.add_argument(
+        "--videos", action="store_true", help="room: store ego and observer camera videos"
+    )
     gen.add_argument(
         "--workers", type=int, default=0, help="local worker processes (0: one per core)"
     )

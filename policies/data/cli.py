@@ -24,13 +24,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    if getattr(args, "env", "climb") == "room":
+        return _generate_room(args)
     config = GenerateConfig(
-        split=args.split,
+        split=args.split or "train",
         episodes=args.episodes,
-        shard_size=args.shard_size,
-        width=args.width,
-        height=args.height,
-        fps=args.fps,
+        shard_size=args.shard_size or 16,
+        width=args.width or 64,
+        height=args.height or 64,
+        fps=args.fps or 30.0,
         seed=args.seed,
         planner=getattr(args, "planner", None) or DEFAULT_PLANNER,
         clip_seconds=getattr(args, "clip_seconds", 5.0),
@@ -38,6 +40,29 @@ def _generate(args: argparse.Namespace) -> int:
         max_penetration_m=_depth_limit(getattr(args, "max_penetration", 0.02)),
     )
     generate(config, args.out, workers=args.workers, use_ray=args.ray, progress=True)
+    return 0
+
+
+def _generate_room(args: argparse.Namespace) -> int:
+    from policies.data.room import RoomDataConfig, generate_room_data
+
+    config = RoomDataConfig(
+        split=args.split or "rooms_train",
+        episodes=args.episodes,
+        shard_size=args.shard_size or 8,
+        episode_seconds=args.episode_seconds,
+        fps=args.fps or 10.0,
+        videos=bool(args.videos),
+        width=args.width or 32,
+        height=args.height or 32,
+        seed=args.seed,
+    )
+    r = generate_room_data(config, args.out, progress=True)
+    print(
+        f"{r['episodes']} episodes in {r['seconds']:.1f} s: "
+        f"{r['episode_minutes_per_minute']:.1f} episode-minutes per minute (one core); "
+        f"{r['dataset_episodes']} in {args.out}"
+    )
     return 0
 
 
