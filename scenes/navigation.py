@@ -3,9 +3,11 @@
 `NavGrid` wraps a `WalkableGrid` (row i is y index i, column j is x index j; cells keep a body
 radius of clearance from walls and furniture). Moves are 8-connected: a diagonal step costs
 sqrt(2) cells and is allowed only when both orthogonal neighbours are walkable, so no path cuts
-a blocked corner. `geodesic_field` is a multi-source Dijkstra over that graph (scipy's csgraph);
-`plan_path` reads a path off the field by steepest descent and `smooth_path` string-pulls it
-with line-of-sight checks on the mask. Pure numpy/scipy: the scenes layer imports no simulator.
+a blocked corner (and the graph's connected areas are the mask's 4-connected components).
+`geodesic_field` is a multi-source Dijkstra over that graph (scipy.sparse.csgraph); `plan_path`
+reads a shortest path off the field and `smooth_path` string-pulls it with line-of-sight checks
+on the mask; clearances come from scipy.ndimage.distance_transform_edt. Pure numpy/scipy: the
+scenes layer imports no simulator.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from scenes.types import Region, Scene, WalkableGrid
@@ -33,11 +36,18 @@ GOAL_LABELS: tuple[str, ...] = (
     "bowl",
     "door",
 )
-"""The goal vocabulary: a region's label id is its index here."""
+"""The goal vocabulary: a region's label id is its index here (never reorder; append only)."""
 SQRT2 = math.sqrt(2.0)
-# 8-neighbour offsets (dy, dx) and their costs in cells
-_STEPS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, SQRT2), (1, -1, SQRT2))
-LOS_STEP = 0.25  # line-of-sight samples per cell along a segment
+# Half of the 8 neighbour offsets (dy, dx, cost in cells); the graph adds each edge both ways.
+_EDGE_STEPS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, SQRT2), (1, -1, SQRT2))
+# All 8 neighbours in the order path descent breaks ties in (row-major around the cell).
+_NEIGHBOURS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+NO_STEP = -1  # next-step table entry of a goal cell, a blocked or an unreachable one
+LOS_STEP = 0.25  # line-of-sight sample spacing along a segment, in cells
+DESCENT_TOL_M = 1e-9  # float slack when testing that a step lies on a shortest path
+AT_POINT_M = 1e-9  # descent() is zero this close to the cell centre it would head for
+NEAREST_CHUNK = 256  # off-grid points per batch in nearest_walkable (bounds memory)
+DEFAULT_REACH_M = 0.45  # approach points lie this close to a footprint: arm's length
 
 
 class NoPathError(ValueError):
@@ -45,39 +55,80 @@ class NoPathError(ValueError):
 
 
 def label_id(label: str) -> int:
-    """Index of `label` in GOAL_LABELS."""
+    """Index of `label` in GOAL_LABELS (ValueError naming it and the accepted labels)."""
     if label not in GOAL_LABELS:
         raise ValueError(f"unknown goal label {label!r}; accepted: {', '.join(GOAL_LABELS)}")
     return GOAL_LABELS.index(label)
 
 
+@dataclass(frozen=True)
+class RegionGoal:
+    """One region of a scene as a goal: where it sits in scene.regions and its label id."""
+
+    index: int  # index into scene.regions
+    label: str
+    label_id: int  # index into GOAL_LABELS
+    region: Region
+
+
+def region_goal_table(scene: Scene, *, skip_unknown: bool = False) -> tuple[RegionGoal, ...]:
+    """The scene's regions as goals, in scene order (unknown labels raise unless skipped)."""
+    table = []
+    for i, region in enumerate(scene.regions):
+        if region.label not in GOAL_LABELS:
+            if skip_unknown:
+                continue
+            raise ValueError(
+                f"scene {scene.name!r} region {i}: unknown goal label {region.label!r}; "
+                f"accepted: {', '.join(GOAL_LABELS)}"
+            )
+        table.append(RegionGoal(i, region.label, GOAL_LABELS.index(region.label), region))
+    return tuple(table)
+
+
 class NavGrid:
     """The walkable mask of a room with world <-> cell conversions and graph queries."""
 
-    def __init__(self, grid: WalkableGrid | None = None, *, mask=None, origin=None, cell=None):
+    def __init__(
+        self,
+        grid: WalkableGrid | None = None,
+        *,
+        mask: ArrayLike | None = None,
+        origin: ArrayLike | None = None,
+        cell: float | None = None,
+        name: str = "walkable grid",
+    ) -> None:
+        self.name = name  # the scene's name: errors say which room they are about
         if grid is not None:
-            if not grid.rows:
-                raise ValueError("NavGrid: the walkable grid has no rows")
-            mask = np.array([[c == "1" for c in row] for row in grid.rows], bool)
-            origin, cell = grid.origin, grid.cell
+            mask, origin, cell = _parse_rows(grid, name), grid.origin, grid.cell
+        if mask is None or origin is None or cell is None:
+            raise ValueError(f"NavGrid {name!r}: give a WalkableGrid or all of mask, origin, cell")
         self.mask = np.asarray(mask, bool)  # (ny, nx)
-        self.origin = np.asarray(origin, float)
+        self.origin = np.asarray(origin, float)  # (2,) world xy of cell (0, 0)'s corner
         self.cell = float(cell)
+        if self.mask.ndim != 2 or self.origin.shape != (2,) or not self.cell > 0:
+            raise ValueError(
+                f"NavGrid {name!r}: mask {self.mask.shape}, origin {self.origin.shape}, cell "
+                f"{self.cell}; accepted: a 2-D mask, an (x, y) origin, a cell edge > 0"
+            )
 
     @classmethod
     def from_scene(cls, scene: Scene) -> NavGrid:
         """The NavGrid of a room scene (ValueError naming the scene if it has no grid)."""
         if scene.walkable is None:
             raise ValueError(f"scene {scene.name!r} has no walkable grid")
-        return cls(scene.walkable)
+        return cls(scene.walkable, name=scene.name)
 
     # ---------------------------------------------------------------- conversions
-    def to_cell(self, xy) -> tuple[np.ndarray, np.ndarray]:
+    def to_cell(self, xy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(iy, ix) int arrays of the cells holding world points xy (..., 2); may be outside."""
-        ij = np.floor((np.asarray(xy, float) - self.origin) / self.cell).astype(np.int64)
+        ij = np.floor((np.asarray(xy, float) - self.origin) / self.cell)
+        # Clip before the int cast so far-away or non-finite points land just outside the grid.
+        ny, nx = self.mask.shape
+        ij = np.clip(np.nan_to_num(ij, nan=-1.0), -1, max(ny, nx)).astype(np.int64)
         return ij[..., 1], ij[..., 0]
 
-    def to_world(self, iy, ix) -> np.ndarray:
+    def to_world(self, iy: ArrayLike, ix: ArrayLike) -> np.ndarray:
         """(..., 2) world centres of cells (iy, ix)."""
         iy, ix = np.asarray(iy), np.asarray(ix)
         return np.stack(
@@ -85,11 +136,11 @@ class NavGrid:
             axis=-1,
         )
 
-    def _inside(self, iy, ix) -> np.ndarray:
+    def _inside(self, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
         ny, nx = self.mask.shape
         return (iy >= 0) & (iy < ny) & (ix >= 0) & (ix < nx)
 
-    def is_walkable(self, xy) -> np.ndarray:
+    def is_walkable(self, xy: ArrayLike) -> np.ndarray:
         """Bool array (...,): the point's cell is walkable (False outside the grid)."""
         iy, ix = self.to_cell(xy)
         ok = self._inside(iy, ix)
@@ -101,36 +152,59 @@ class NavGrid:
     def _free_cells(self) -> tuple[np.ndarray, np.ndarray]:
         iy, ix = np.nonzero(self.mask)
         if not len(iy):
-            raise ValueError("NavGrid: no walkable cell")
+            raise ValueError(f"NavGrid {self.name!r}: no walkable cell")
         return iy, ix
 
-    def free_points(self) -> np.ndarray:
-        """(N, 2) world centres of every walkable cell."""
+    @cached_property
+    def _free_xy(self) -> np.ndarray:
         return self.to_world(*self._free_cells)
+
+    def free_points(self) -> np.ndarray:
+        """(N, 2) world centres of every walkable cell, row-major."""
+        return self._free_xy.copy()
 
     @cached_property
     def clearance(self) -> np.ndarray:
-        """(ny, nx) metres from each walkable cell's centre to the nearest blocked cell."""
+        """(ny, nx) metres from each cell's centre to the nearest blocked cell's centre (the
+        grid's edge counts as blocked); 0 on blocked cells."""
         return ndimage.distance_transform_edt(np.pad(self.mask, 1))[1:-1, 1:-1] * self.cell
 
-    def nearest_walkable(self, xy) -> np.ndarray:
+    @cached_property
+    def components(self) -> np.ndarray:
+        """(ny, nx) int labels of connected walkable areas (0 on blocked cells)."""
+        # 4-connected: with no corner cutting, cells touching only diagonally are not linked.
+        return ndimage.label(self.mask)[0]
+
+    def nearest_walkable(self, xy: ArrayLike) -> np.ndarray:
         """Centres (..., 2) of the walkable cells nearest to the points xy (..., 2)."""
         xy = np.asarray(xy, float)
         flat = xy.reshape(-1, 2)
-        pts = self.free_points()
+        if not np.isfinite(flat).all():
+            raise ValueError(f"NavGrid {self.name!r}: nearest_walkable of non-finite points")
         out = np.empty_like(flat)
         ok = self.is_walkable(flat)
-        iy, ix = self.to_cell(flat[ok])
-        out[ok] = self.to_world(iy, ix)
-        for k in np.flatnonzero(~ok):
-            out[k] = pts[int(np.argmin(((pts - flat[k]) ** 2).sum(axis=1)))]
+        out[ok] = self.to_world(*self.to_cell(flat[ok]))
+        off = np.flatnonzero(~ok)
+        pts = self._free_xy
+        for k in range(0, len(off), NEAREST_CHUNK):
+            rows = off[k : k + NEAREST_CHUNK]
+            d2 = ((pts[None] - flat[rows, None]) ** 2).sum(axis=-1)  # (chunk, N)
+            out[rows] = pts[np.argmin(d2, axis=1)]  # ties: the first cell in row-major order
         return out.reshape(xy.shape)
+
+    def connected(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
+        """Bool array (...,): the nearest walkable cells of a and b (..., 2) share an area."""
+        la = self.components[self.to_cell(self.nearest_walkable(a))]
+        lb = self.components[self.to_cell(self.nearest_walkable(b))]
+        return la == lb
 
     def sample_free(
         self, rng: np.random.Generator, n: int = 1, min_clearance: float = 0.0
     ) -> np.ndarray:
-        """(n, 2) random walkable cell centres with at least `min_clearance` m of free floor."""
+        """(n, 2) random walkable cell centres with `min_clearance` m of floor beyond the grid's
+        own margin; any walkable cells when none has that much."""
         iy, ix = self._free_cells
+        # A cell centre sits half a cell from the edge of its blocked neighbour.
         keep = self.clearance[iy, ix] >= min_clearance + self.cell / 2
         if keep.any():
             iy, ix = iy[keep], ix[keep]
@@ -146,10 +220,11 @@ class NavGrid:
                 mask=self.mask & (self.clearance > margin + self.cell / 2),
                 origin=self.origin,
                 cell=self.cell,
+                name=self.name,
             )
         return cache[margin]
 
-    def blocked_disc(self, xy, radius: float, keep=None) -> NavGrid:
+    def blocked_disc(self, xy: ArrayLike, radius: float, keep: ArrayLike | None = None) -> NavGrid:
         """A copy with the cells within `radius` of xy blocked (except the cell of `keep`)."""
         ny, nx = self.mask.shape
         centres = self.to_world(*np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij"))
@@ -158,21 +233,19 @@ class NavGrid:
             iy, ix = self.to_cell(keep)
             if self._inside(iy, ix) and self.mask[iy, ix]:
                 mask[iy, ix] = True
-        return NavGrid(mask=mask, origin=self.origin, cell=self.cell)
+        return NavGrid(mask=mask, origin=self.origin, cell=self.cell, name=self.name)
 
     # ---------------------------------------------------------------- graph
     @cached_property
-    def _graph(self):
+    def _graph(self) -> csr_matrix:
         """Sparse symmetric adjacency (cost in metres) between walkable cells (flat indices)."""
         m, (ny, nx) = self.mask, self.mask.shape
         rows, cols, costs = [], [], []
         idx = np.arange(ny * nx).reshape(ny, nx)
-        for dy, dx, c in _STEPS:
+        for dy, dx, c in _EDGE_STEPS:
             y0, y1 = max(0, -dy), ny - max(0, dy)
             x0, x1 = max(0, -dx), nx - max(0, dx)
-            a = m[y0:y1, x0:x1]
-            b = m[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-            ok = a & b
+            ok = m[y0:y1, x0:x1] & m[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
             if dy and dx:  # no corner cutting: both orthogonal neighbours walkable
                 ok &= m[y0 + dy : y1 + dy, x0:x1] & m[y0:y1, x0 + dx : x1 + dx]
             src = idx[y0:y1, x0:x1][ok]
@@ -183,14 +256,17 @@ class NavGrid:
         r, c = np.concatenate(rows), np.concatenate(cols)
         return coo_matrix((np.concatenate(costs), (r, c)), shape=(ny * nx, ny * nx)).tocsr()
 
-    def _sources(self, goals) -> np.ndarray:
+    def _sources(self, goals: ArrayLike) -> np.ndarray:
         g = np.atleast_2d(np.asarray(goals, float))
-        if g.shape[-1] != 2 or not np.isfinite(g).all():
-            raise ValueError(f"goal points: expected finite (N, 2) xy, got shape {g.shape}")
+        if g.ndim != 2 or g.shape[-1] != 2 or not len(g) or not np.isfinite(g).all():
+            raise ValueError(
+                f"NavGrid {self.name!r}: goal points: expected finite (N, 2) or (2,) xy with "
+                f"N >= 1, got shape {np.shape(goals)}"
+            )
         iy, ix = self.to_cell(self.nearest_walkable(g))
         return np.unique(iy * self.mask.shape[1] + ix)
 
-    def geodesic_field(self, goals) -> DistanceField:
+    def geodesic_field(self, goals: ArrayLike) -> DistanceField:
         """Geodesic metres from every cell to the nearest of the goal points (N, 2) or (2,)."""
         src = self._sources(goals)
         dist = dijkstra(self._graph, directed=False, indices=src, min_only=True)
@@ -206,74 +282,117 @@ class DistanceField:
     nav: NavGrid
     values: np.ndarray
 
-    def at(self, xy) -> np.ndarray | float:
+    def at(self, xy: ArrayLike) -> np.ndarray | float:
         """Distance at world points xy (..., 2): the cell's value; off the walkable cells, the
         nearest walkable cell's value plus the straight distance to it (never inf for a body a
         few centimetres over the clearance margin)."""
         xy = np.asarray(xy, float)
         flat = xy.reshape(-1, 2)
         near = self.nav.nearest_walkable(flat)
-        iy, ix = self.nav.to_cell(near)
-        out = self.values[iy, ix] + np.where(
+        out = self.values[self.nav.to_cell(near)] + np.where(
             self.nav.is_walkable(flat), 0.0, np.linalg.norm(flat - near, axis=1)
         )
         return float(out[0]) if xy.ndim == 1 else out.reshape(xy.shape[:-1])
 
-    def descend(self, start_xy) -> np.ndarray:
-        """(K, 2) cell centres from the start's cell down the field to a goal (a source)."""
-        nav, v = self.nav, self.values
-        iy, ix = nav.to_cell(nav.nearest_walkable(np.asarray(start_xy, float)))
-        iy, ix = int(iy), int(ix)
-        if not np.isfinite(v[iy, ix]):
-            raise NoPathError("start is not connected to the goal")
+    @cached_property
+    def _next_step(self) -> np.ndarray:
+        """(ny, nx) index into _NEIGHBOURS of each cell's next cell on a shortest path, or NO_STEP."""
+        v, m = self.values, self.nav.mask
         ny, nx = v.shape
+        pv = np.pad(v, 1, constant_values=np.inf)
+        pm = np.pad(m, 1, constant_values=False)
+
+        def shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
+            return a[1 + dy : 1 + dy + ny, 1 + dx : 1 + dx + nx]
+
+        best_v, best_k = v.copy(), np.full(v.shape, NO_STEP)
+        for k, (dy, dx) in enumerate(_NEIGHBOURS):
+            nv = shifted(pv, dy, dx)
+            cost = (SQRT2 if dy and dx else 1.0) * self.nav.cell
+            # The step must lie on a shortest path; among those, the lowest neighbour (the first
+            # in _NEIGHBOURS on ties) so paths prefer diagonals over staircases.
+            ok = (nv + cost <= v + DESCENT_TOL_M) & (nv < best_v)
+            if dy and dx:
+                ok &= shifted(pm, dy, 0) & shifted(pm, 0, dx)
+            best_v, best_k = np.where(ok, nv, best_v), np.where(ok, k, best_k)
+        best_k[~np.isfinite(v)] = NO_STEP
+        return best_k
+
+    def descend(self, start_xy: ArrayLike) -> np.ndarray:
+        """(K, 2) cell centres of a shortest path from the start's nearest walkable cell down
+        the field to a goal cell (NoPathError when the start cannot reach one)."""
+        nav, step = self.nav, self._next_step
+        iy, ix = (int(i) for i in nav.to_cell(nav.nearest_walkable(start_xy)))
+        if not np.isfinite(self.values[iy, ix]):
+            raise NoPathError(f"{nav.name!r}: {_fmt(start_xy)} is not connected to the goal")
         path = [(iy, ix)]
-        while v[iy, ix] > 0:
-            best, step = v[iy, ix], None
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    y, x = iy + dy, ix + dx
-                    if (dy or dx) and 0 <= y < ny and 0 <= x < nx and v[y, x] < best:
-                        if dy and dx and not (nav.mask[iy + dy, ix] and nav.mask[iy, ix + dx]):
-                            continue
-                        best, step = v[y, x], (y, x)
-            if step is None:  # pragma: no cover - a finite field always has a lower neighbour
-                break
-            iy, ix = step
-            path.append(step)
+        while (k := step[iy, ix]) != NO_STEP:
+            dy, dx = _NEIGHBOURS[k]
+            iy, ix = iy + dy, ix + dx
+            path.append((iy, ix))
         ys, xs = np.array(path).T
         return nav.to_world(ys, xs)
 
+    def descent(self, xy: ArrayLike) -> np.ndarray:
+        """Unit directions (..., 2) from xy toward the next cell down the field (toward its own
+        cell's centre at a goal cell or off the walkable cells); zeros where none."""
+        xy = np.asarray(xy, float)
+        flat = xy.reshape(-1, 2)
+        nav = self.nav
+        iy, ix = nav.to_cell(nav.nearest_walkable(flat))
+        k = self._next_step[iy, ix]
+        offsets = np.array(_NEIGHBOURS)[np.maximum(k, 0)] * (k != NO_STEP)[:, None]
+        on_grid = nav.is_walkable(flat)[:, None]
+        target = nav.to_world(
+            iy + offsets[:, 0] * on_grid[:, 0], ix + offsets[:, 1] * on_grid[:, 0]
+        )
+        d = target - flat
+        norm = np.linalg.norm(d, axis=1, keepdims=True)
+        reachable = np.isfinite(self.values[iy, ix])[:, None]
+        moving = (norm > AT_POINT_M) & reachable
+        unit = np.where(moving, d / np.maximum(norm, AT_POINT_M), 0.0)
+        return unit.reshape(xy.shape)
 
-def geodesic_field(nav: NavGrid, goals) -> DistanceField:
+
+def geodesic_field(nav: NavGrid, goals: ArrayLike) -> DistanceField:
     """Geodesic distance field to goal points (see NavGrid.geodesic_field)."""
     return nav.geodesic_field(goals)
 
 
-def plan_path(nav: NavGrid, start_xy, goal_xy) -> np.ndarray:
+def _fmt(xy: ArrayLike) -> list:
+    return np.round(np.asarray(xy, float), 2).tolist()
+
+
+def plan_path(nav: NavGrid, start_xy: ArrayLike, goal_xy: ArrayLike) -> np.ndarray:
     """(K, 2) cell centres from the start's nearest walkable cell to the goal's, shortest on the
-    8-connected grid (NoPathError naming both when they are not connected)."""
-    field = nav.geodesic_field(goal_xy)
-    try:
-        return field.descend(start_xy)
-    except NoPathError:
+    8-connected grid (NoPathError naming both and the grid when they are not connected)."""
+    if not np.any(nav.connected(start_xy, goal_xy)):  # fail fast, before a Dijkstra over the room
         raise NoPathError(
-            f"no walkable path from {np.round(start_xy, 2).tolist()} to "
-            f"{np.round(goal_xy, 2).tolist()}"
-        ) from None
+            f"no walkable path on {nav.name!r} from {_fmt(start_xy)} to {_fmt(goal_xy)}: "
+            f"their nearest walkable cells lie on separate areas"
+        )
+    return nav.geodesic_field(goal_xy).descend(start_xy)
 
 
-def line_of_sight(nav: NavGrid, a, b) -> bool:
-    """Whether the segment a-b stays on walkable cells (sampled at a quarter cell)."""
+def line_of_sight(nav: NavGrid, a: ArrayLike, b: ArrayLike) -> bool:
+    """Whether the segment a-b stays on walkable cells (sampled every quarter cell, and never
+    slipping through the corner between two diagonal blocked cells)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     n = max(int(np.linalg.norm(b - a) / (nav.cell * LOS_STEP)), 1)
     pts = a + (b - a) * np.linspace(0.0, 1.0, n + 1)[:, None]
-    return bool(nav.is_walkable(pts).all())
+    if not nav.is_walkable(pts).all():
+        return False
+    iy, ix = nav.to_cell(pts)
+    # Samples a quarter cell apart move at most one cell per axis. A diagonal move between two
+    # samples crosses one of the two orthogonal cells (or their shared corner): if both are
+    # blocked the segment slips through a wall's pinch point that sampling alone would miss.
+    diag = np.flatnonzero((np.diff(iy) != 0) & (np.diff(ix) != 0))
+    return bool((nav.mask[iy[diag], ix[diag + 1]] | nav.mask[iy[diag + 1], ix[diag]]).all())
 
 
-def smooth_path(points, nav: NavGrid) -> np.ndarray:
-    """String pulling: keep a point only where the straight segment past it would leave the
-    walkable cells. End points stay; a first or last point off the grid is kept as given."""
+def smooth_path(points: ArrayLike, nav: NavGrid) -> np.ndarray:
+    """String pulling: from each kept point, jump to the farthest later point in line of sight.
+    End points stay; a first or last point off the grid is kept as given."""
     pts = np.asarray(points, float)
     if len(pts) <= 2:
         return pts.copy()
@@ -287,11 +406,13 @@ def smooth_path(points, nav: NavGrid) -> np.ndarray:
     return np.array(out)
 
 
-def resample_path(points, spacing: float) -> np.ndarray:
+def resample_path(points: ArrayLike, spacing: float) -> np.ndarray:
     """Points every `spacing` metres of arc length along the polyline (the end included)."""
     pts = np.asarray(points, float)
-    if spacing <= 0:
-        raise ValueError(f"spacing={spacing}: expected > 0 m")
+    if pts.ndim != 2 or pts.shape[1] != 2 or not len(pts):
+        raise ValueError(f"resample_path: points of shape {pts.shape}; expected (K >= 1, 2)")
+    if not spacing > 0:
+        raise ValueError(f"resample_path: spacing={spacing}; expected > 0 m")
     seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     if s[-1] == 0:
@@ -301,37 +422,39 @@ def resample_path(points, spacing: float) -> np.ndarray:
 
 
 def _footprint(region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre (2,), local axes as rows (2, 2), half extents (2,) of the region's xy box."""
     c = np.asarray(region.center[:2], float)
     u = np.array([math.cos(region.yaw), math.sin(region.yaw)])
     v = np.array([-u[1], u[0]])
     return c, np.stack([u, v]), np.asarray(region.half_extents[:2], float)
 
 
-def footprint_distance(points, region: Region) -> np.ndarray:
+def footprint_distance(points: ArrayLike, region: Region) -> np.ndarray:
     """Metres from floor points (..., 2) to the region's footprint (0 inside)."""
     c, axes, half = _footprint(region)
     local = (np.asarray(points, float) - c) @ axes.T
     return np.linalg.norm(np.maximum(np.abs(local) - half, 0.0), axis=-1)
 
 
-def approach_points(region: Region, nav: NavGrid, reach: float = 0.45) -> np.ndarray:
+def approach_points(
+    region: Region, nav: NavGrid, reach: float = DEFAULT_REACH_M, *, main_area_only: bool = True
+) -> np.ndarray:
     """(N, 2) walkable cell centres within `reach` m of the region's footprint: where an agent
-    stands to use it. Only cells on the grid's largest connected area count, so every approach
-    point of every region is reachable from every spawn of the same area."""
-    iy, ix = np.nonzero(nav.mask & _main_area(nav.mask))
-    pts = nav.to_world(iy, ix)
+    stands to use it. By default only cells on the grid's largest connected area count, so
+    every approach point of every region is reachable from every spawn on that area."""
+    mask = nav.mask & _main_area(nav) if main_area_only else nav.mask
+    pts = nav.to_world(*np.nonzero(mask))
     return pts[footprint_distance(pts, region) <= reach]
 
 
-def _main_area(mask: np.ndarray) -> np.ndarray:
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    if n <= 1:
-        return mask
-    sizes = ndimage.sum(mask, labels, index=np.arange(1, n + 1))
-    return labels == 1 + int(np.argmax(sizes))
+def _main_area(nav: NavGrid) -> np.ndarray:
+    labels = nav.components
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0  # label 0 is the blocked cells
+    return labels == int(np.argmax(sizes))
 
 
-def facing_yaw(point, region: Region) -> float:
+def facing_yaw(point: ArrayLike, region: Region) -> float:
     """Heading (rest faces -y) that turns an agent at `point` toward the nearest point of the
     region's footprint (toward its centre when inside)."""
     c, axes, half = _footprint(region)
@@ -342,3 +465,17 @@ def facing_yaw(point, region: Region) -> float:
     if np.hypot(*d) < 1e-6:
         d = c - p
     return math.atan2(d[0], -d[1])
+
+
+def _parse_rows(grid: WalkableGrid, name: str) -> np.ndarray:
+    """The (ny, nx) bool mask of a WalkableGrid (ValueError naming a bad row)."""
+    if not grid.rows:
+        raise ValueError(f"NavGrid {name!r}: the walkable grid has no rows")
+    width = len(grid.rows[0])
+    for i, row in enumerate(grid.rows):
+        if len(row) != width or set(row) - {"0", "1"}:
+            raise ValueError(
+                f"NavGrid {name!r}: walkable row {i} has {len(row)} cells of {sorted(set(row))}; "
+                f"accepted: {width} cells of '0'/'1' in every row"
+            )
+    return np.array([[c == "1" for c in row] for row in grid.rows], bool)

@@ -48,6 +48,7 @@ from scenes.navigation import GOAL_LABELS
 BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 RENDER_CAMERAS: tuple[str, ...] = ("tripod", "observer")
 RESET_OPTIONS: tuple[str, ...] = ("goal", "observer", "observer_at", "spawn")
+SPAWN_TRIES = 50
 SPAWN_CLEARANCE_M = 0.15  # random spawns keep this much free floor around the body's margin
 OBSERVER_SPAWN_M = (1.5, 4.0)  # the observer starts this far (m) from the agent
 # Standing rest pose: arms hang at the sides instead of SMPL's T-pose (radians).
@@ -330,7 +331,11 @@ class RoomNavEnv(gym.Env):
                     f"reset option spawn: ({v[0]:.2f}, {v[1]:.2f}) is not walkable in {self.scene.name!r}"
                 )
             return v[:2].copy(), float(v[2])
-        xy = nav.sample_free(self.np_random, 1, min_clearance=SPAWN_CLEARANCE_M)[0]
+        # A room can have cut-off pockets: draw until some goal is reachable from the spawn.
+        for _ in range(SPAWN_TRIES):
+            xy = nav.sample_free(self.np_random, 1, min_clearance=SPAWN_CLEARANCE_M)[0]
+            if any(np.isfinite(self.world.goal_field(g).at(xy)) for g in self.world.goals):
+                break
         return xy, float(self.np_random.uniform(-math.pi, math.pi))
 
     def _draw_goal(self, choice, xy: np.ndarray) -> Goal:
