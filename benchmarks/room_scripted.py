@@ -70,6 +70,42 @@ def run_split(split: str, control: str, episodes: int, assist: str) -> dict:
     }
 
 
+def modality(split: str, starts: int, seeds: int) -> dict:
+    """From the same start (room, spawn, observer), how much do agents of different seeds
+    differ? Per start: entropy (bits) of the chosen goal, distinct goals, and the spread (m) of
+    the paths' midpoints; means over starts."""
+    from navenv.envs.room import RoomNavEnv
+    from policies.scripted.room import RoomAgent
+
+    env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16)
+    ent, distinct, spread = [], [], []
+    for start in range(starts):
+        _, info = env.reset(seed=start, options={"observer": "stand"})
+        goals = [(g.index, g.region.label) for g in env.world.goals]
+        picks, mids = [], []
+        for seed in range(seeds):
+            agent = RoomAgent()
+            agent.reset(seed=1000 * start + seed, info=info)
+            index = agent.choose_goal(goals)
+            agent.retarget(env.set_goal(index), info["agent_xy"], info["agent_yaw"])
+            picks.append(index)
+            xy = agent._root[:, :2]
+            mids.append(xy[len(xy) // 2])
+        _, counts = np.unique(picks, return_counts=True)
+        p = counts / counts.sum()
+        ent.append(float(-(p * np.log2(p)).sum()))
+        distinct.append(len(counts))
+        spread.append(float(np.linalg.norm(np.std(mids, axis=0))))
+    return {
+        "split": split,
+        "starts": starts,
+        "seeds": seeds,
+        "goal_entropy_bits": float(np.mean(ent)),
+        "distinct_goals": float(np.mean(distinct)),
+        "midpoint_spread_m": float(np.mean(spread)),
+    }
+
+
 def info_scene(env) -> str:
     """Name of the env's current scene."""
     return env.unwrapped.scene.name
@@ -83,7 +119,23 @@ def main(argv=None) -> int:
     p.add_argument("--control", nargs="+", default=["kinematic", "physics"])
     p.add_argument("--assist", default="residual", choices=["none", "residual"])
     p.add_argument("--out", default="runs/room_scripted")
+    p.add_argument(
+        "--modality",
+        nargs=2,
+        type=int,
+        metavar=("STARTS", "SEEDS"),
+        help="instead: measure goal entropy per start over SEEDS agents from each of STARTS",
+    )
     a = p.parse_args(argv)
+    if a.modality:
+        for split in a.splits:
+            r = modality(split, *a.modality)
+            print(
+                f"{split}: goal entropy {r['goal_entropy_bits']:.2f} bits, "
+                f"{r['distinct_goals']:.1f} distinct goals, path midpoint spread "
+                f"{r['midpoint_spread_m']:.2f} m ({r['starts']} starts x {r['seeds']} seeds)"
+            )
+        return 0
     if a.episodes < 1:
         p.error("--episodes must be >= 1")
     out = Path(a.out)

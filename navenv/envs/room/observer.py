@@ -111,7 +111,7 @@ class Observer:
         self._path, self._s = path, 0
 
     def _walk(self, dt: float, agent_xy: np.ndarray) -> None:
-        steps = max(int(round(self.speed * dt / PATH_SPACING_M)), 1)
+        steps = max(round(self.speed * dt / PATH_SPACING_M), 1)
         nxt = min(self._s + steps, len(self._path) - 1)
         if nxt == self._s:
             return
