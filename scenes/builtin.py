@@ -23,6 +23,24 @@ BUILTIN_SPECS: dict[str, tuple[str, int]] = {
 }
 
 
+# id -> import_mesh keyword arguments for shipped imported scans; each asset keeps its source
+# mesh in <id>/source/ (written by tests/data/meshes/make_fixtures.py) so it can be re-imported.
+BUILTIN_SCANS: dict[str, dict] = {
+    "room_scan_01": {"source": "living_room.obj", "kind": "room", "collision": "auto"},
+}
+
+
+def import_scan(scene_id: str, dest: str | os.PathLike) -> Scene:
+    """Re-import the shipped scan `scene_id` from its source mesh into `dest` (its scene dir)."""
+    from scenes.importer import import_mesh
+
+    if scene_id not in BUILTIN_SCANS:
+        raise KeyError(f"unknown builtin scan {scene_id!r}; known: {sorted(BUILTIN_SCANS)}")
+    args = dict(BUILTIN_SCANS[scene_id])
+    source = assets_dir() / scene_id / "source" / args.pop("source")
+    return import_mesh(source, out_dir=dest, name=scene_id, **args)
+
+
 def build_builtin(scene_id: str) -> Scene:
     """Generate the builtin scene `scene_id` from its split spec (what the shipped file holds)."""
     if scene_id not in BUILTIN_SPECS:
@@ -37,4 +55,12 @@ def regenerate(dest: str | os.PathLike | None = None) -> list[Path]:
     return [save(build_builtin(sid), root / sid) for sid in sorted(BUILTIN_SPECS)]
 
 
-__all__ = ["BUILTIN_SPECS", "assets_dir", "build_builtin", "list_builtin", "regenerate"]
+__all__ = [
+    "BUILTIN_SCANS",
+    "BUILTIN_SPECS",
+    "assets_dir",
+    "build_builtin",
+    "import_scan",
+    "list_builtin",
+    "regenerate",
+]

@@ -42,6 +42,7 @@ from scenes.mesh_formats import load_raw, write_obj
 from scenes.mesh_repair import repair
 from scenes.no_routes import diagnose, no_routes
 from scenes.orientation import Placement, place_room, place_wall
+from scenes.room_scan import furniture_regions, walkable_grid
 from scenes.surface import (
     HeightMap,
     mesh_point_cloud,
@@ -57,7 +58,6 @@ from scenes.types import (
     Primitive,
     Scene,
     Spawn,
-    WalkableGrid,
 )
 
 __all__ = ["import_hold_mesh", "import_mesh", "place_hold_shape", "read_holds_file"]
@@ -271,13 +271,15 @@ def _import(
         if scene.holds and n_routes > 0 and not scene.routes:
             d = diagnose(scene.holds, float(v[:, 2].max()), place.scale)
             no_routes(str(path), d, allow_no_routes, fixes)
-    else:
-        _room_contents(scene, v, f)
+    f_col = f
+    if kind == "room":
+        _room_contents(scene, v, f, fixes)
+        f_col = _without_floor(v, f, scene, fixes)
     rgba = WALL_RGBA if vcol is None else surface_colour(v, f, vcol, scene.holds)
     with _stage(timings, "collision"):
         geom = _collision(
             v,
-            f,
+            f_col,
             kind,
             place,
             collision,
@@ -433,18 +435,45 @@ def _tripod(width: float, height: float, front: float, depth_max: float) -> Came
     )
 
 
-def _room_contents(scene: Scene, v: np.ndarray, f: np.ndarray) -> None:
-    """Walkable grid (floor cells with nothing above 10 cm below 2 m), spawn, corner camera."""
+FLOOR_FACE_M = 0.02  # room faces entirely below this height are the floor
+
+
+def _without_floor(v: np.ndarray, f: np.ndarray, scene: Scene, fixes: list[str]) -> np.ndarray:
+    """The faces above the floor; the floor itself collides as a plane named "floor" (convex
+    pieces that take in a stretch of floor come out slanted and trip the feet)."""
+    low = (v[f][:, :, 2] < FLOOR_FACE_M).all(axis=1)
+    if not low.any() or low.all():
+        return f
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    half = (hi - lo) / 2 + 1.0
+    centre = (lo + hi) / 2
+    scene.geometry.append(
+        Primitive(
+            name="floor",
+            type="plane",
+            size=(round(float(half[0]), 4), round(float(half[1]), 4), 0.1),
+            pos=(round(float(centre[0]), 4), round(float(centre[1]), 4), -0.001),
+            rgba=(0.6, 0.58, 0.55, 1.0),
+        )
+    )
+    fixes.append(
+        f"collision: the floor ({int(low.sum()):,} faces at z < {FLOOR_FACE_M} m) is a plane; "
+        "the rest is decomposed"
+    )
+    return f[~low]
+
+
+def _room_contents(scene: Scene, v: np.ndarray, f: np.ndarray, fixes: list[str]) -> None:
+    """Walkable grid (floor cells with nothing above 10 cm below 2 m, kept a body radius from
+    anything raised), furniture regions (scenes.room_scan), spawn, corner camera."""
     cell = 0.1
     hm = rasterize_max(v, f, np.eye(3), cell, h_max=2.0)
     if np.isnan(hm.heights).all():
         raise SceneError("room has no geometry below 2 m to find its floor")
-    walk = ~np.isnan(hm.heights) & (np.nan_to_num(hm.heights, nan=9.0) <= 0.1)
-    scene.walkable = WalkableGrid(
-        origin=(round(hm.u0, 6), round(hm.v0, 6)),
-        cell=cell,
-        rows=["".join("1" if c else "0" for c in row) for row in walk],
-    )
+    scene.walkable = walkable_grid(hm.heights, (hm.u0, hm.v0), cell)
+    walk = np.array([[c == "1" for c in row] for row in scene.walkable.rows], bool)
+    scene.regions, notes = furniture_regions(hm.heights, (hm.u0, hm.v0), cell)
+    fixes.extend(notes)
     uu, vv = hm.centres()
     if walk.any():
         d = np.where(walk, uu**2 + vv**2, np.inf)

@@ -12,6 +12,8 @@ Walls (scenes.generate_wall):
 Rooms (scenes.generate_room):
 - `rooms_train` (32), `rooms_val` (8), `rooms_test_iid` (8): perimeter layout, interior in
   ROOM_TRAIN_SIZE, 3..5 pieces from the default furniture, 0..2 obstacles.
+- `rooms_imported` (1): shipped imported room scans (scenes.builtin.BUILTIN_SCANS), furniture
+  regions guessed from the scan (scenes.room_scan).
 - `rooms_test_novel` (8): larger rooms (ROOM_NOVEL_SIZE), 6..8 pieces including unseen desks and
   wardrobes, all free-standing ("island" layout).
 Parameters are drawn once from a generator seeded by the split's name, so a split never changes
@@ -49,6 +51,8 @@ NOVEL_VOLUMES = (5, 7)
 NOVEL_KIND_MIX = {"pinch": 0.45, "crimp": 0.1, "sloper": 0.1, "foothold": 0.35}
 NOVEL_SIZE_SCALES = ((0.5, 0.6), (1.6, 1.8))  # even with the +-15 % per-hold jitter
 NOVEL_PALETTE = [[0.2, 0.6, 0.55, 1.0], [0.75, 0.85, 0.35, 1.0], [0.35, 0.25, 0.55, 1.0]]
+# Splits of shipped imported scans (scenes.builtin.BUILTIN_SCANS): name -> scene ids.
+_SCAN_SPLITS: dict[str, tuple[str, ...]] = {"rooms_imported": ("room_scan_01",)}
 ROOM_TRAIN_SIZE = ((5.0, 7.0), (4.0, 6.0))
 ROOM_NOVEL_SIZE = ((8.0, 10.0), (7.0, 9.0))
 
@@ -71,12 +75,16 @@ class SceneSpec:
     """A reproducible scene: which generator, which seed, which parameters (JSON-compatible)."""
 
     name: str  # "<split>/<index>"
-    generator: str  # "wall" or "room"
+    generator: str  # "wall", "room" or "scan" (a shipped imported scan, params {"id": ...})
     seed: int
     params: dict = field(default_factory=dict, hash=False)
 
     def build(self) -> Scene:
-        """Generate the scene (deterministic)."""
+        """Generate the scene (deterministic), or load the shipped scan (generator "scan")."""
+        if self.generator == "scan":
+            from scenes.io import load
+
+            return load(self.params["id"])
         from scenes.room import generate_room
         from scenes.wall import generate_wall
 
@@ -90,13 +98,13 @@ class SceneSpec:
 
 def names() -> list[str]:
     """All split names."""
-    return list(_SPLITS)
+    return [*_SPLITS, *_SCAN_SPLITS]
 
 
 def get(name: str) -> list[SceneSpec]:
     """The specs of a split, in a fixed order."""
-    if name not in _SPLITS:
-        raise KeyError(f"unknown split {name!r}; known: {', '.join(_SPLITS)}")
+    if name not in _SPLITS and name not in _SCAN_SPLITS:
+        raise KeyError(f"unknown split {name!r}; known: {', '.join(names())}")
     # Copies, so a caller editing params cannot change the cached split.
     return [replace(s, params=copy.deepcopy(s.params)) for s in _build(name)]
 
@@ -104,10 +112,10 @@ def get(name: str) -> list[SceneSpec]:
 def spec(name: str) -> SceneSpec:
     """The spec of one split scene by its name, ``"<split>/<index>"`` (``"train/000"``, ``"train/0"``)."""
     split, sep, index = str(name).partition("/")
-    if not sep or split not in _SPLITS:
+    if not sep or split not in names():
         raise KeyError(
             f"{name!r} is no split scene name: expected '<split>/<index>' with a split of "
-            f"{', '.join(_SPLITS)}"
+            f"{', '.join(names())}"
         )
     specs = _build(split)
     if not index.isdigit() or int(index) >= len(specs):
@@ -184,6 +192,11 @@ def _room_params(split: str, rng: np.random.Generator) -> dict[str, Any]:
 
 @cache
 def _build(name: str) -> tuple[SceneSpec, ...]:
+    if name in _SCAN_SPLITS:
+        return tuple(
+            SceneSpec(name=f"{name}/{i:03d}", generator="scan", seed=0, params={"id": sid})
+            for i, sid in enumerate(_SCAN_SPLITS[name])
+        )
     generator, count, first_seed = _SPLITS[name]
     # Parameter draws are seeded by the split name, independent of Python's hash randomisation.
     rng = np.random.default_rng(zlib.crc32(name.encode()))

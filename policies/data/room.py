@@ -70,7 +70,7 @@ class RoomDataConfig:
     def __post_init__(self) -> None:
         from scenes import splits
 
-        rooms = [n for n in splits.names() if splits.get(n)[0].generator == "room"]
+        rooms = [n for n in splits.names() if n.startswith("rooms")]
         if self.split not in rooms:
             raise ValueError(f"split={self.split!r}: expected a room split, one of {rooms}")
         for name in ("episodes", "shard_size", "width", "height", "crop_cells"):
@@ -82,8 +82,8 @@ class RoomDataConfig:
                 f"episode_seconds={self.episode_seconds} at fps={self.fps} gives fewer than "
                 f"{PAST_FRAMES + FUTURE_FRAMES} frames: one window needs that many"
             )
-        if 30.0 % self.fps:
-            raise ValueError(f"fps={self.fps}: expected a divisor of the env's 30 Hz")
+        if not 1.0 <= self.fps <= 30.0 or 480.0 % self.fps:
+            raise ValueError(f"fps={self.fps}: expected a divisor of the 480 Hz physics in [1, 30]")
 
     @property
     def frames(self) -> int:
@@ -142,7 +142,11 @@ class _Recorder:
             scene_split=config.split,
             width=config.width,
             height=config.height,
-            config=RoomConfig(crop_cells=config.crop_cells),
+            # The env runs at the dataset rate: ATS's 10 fps is all that is stored, and planning
+            # and converting the gait at 30 fps would triple the cost for frames thrown away.
+            config=RoomConfig(
+                crop_cells=config.crop_cells, policy_hz=config.fps, history_hz=config.fps
+            ),
         )
         self.agent = RoomAgent()
         self._ego = None
@@ -182,7 +186,7 @@ class _Recorder:
                 observer[i] = [*uw.observer.xy, uw.observer.yaw]
                 goal_ix[i] = len(table) - 1
                 qpos.append(uw.data.qpos.copy())
-                crop = uw.crop.crop(uw.world.occupancy, p, y)
+                crop = uw.obs_layout.get(obs, "occupancy")  # the env's own crop of this frame
                 crops[i] = np.clip(np.round(crop / CROP_UNIT_M), 0, 255)
                 if cfg.videos:
                     videos["ego"][i] = uw.ego_camera.render(uw.data)

@@ -225,3 +225,14 @@ def test_bad_input_is_named():
     a[3] = np.nan
     with pytest.raises(ValueError, match=r"NaN or inf at indices \[3\]"):
         env.step(a)
+
+
+def test_imported_room_scan_split_has_guessed_goals_and_a_floor_plane():
+    env = _env(obs="state", scene_split="rooms_imported")
+    _, info = env.reset(seed=0)
+    scene = info["scene"]
+    assert scene.name == "room_scan_01" and scene.metadata.source.startswith("imported:")
+    assert {g.region.label for g in env.world.goals} >= {"bed", "sofa", "table", "shelf"}
+    assert env.world.is_floor.sum() >= 1  # the scan's floor collides as a plane
+    _, _, _, _, info = env.step(_stand_action(env, info["agent_xy"], info["agent_yaw"]))
+    assert not info["collision"]  # standing on the scan's floor is no collision

@@ -519,3 +519,22 @@ def load_raw_like(v: np.ndarray, f: np.ndarray):
     from scenes.mesh_formats import RawMesh
 
     return RawMesh(np.asarray(v, float), np.asarray(f, np.int64), None, "obj", [])
+
+
+def test_furnished_room_scan_gets_labelled_regions_clear_walkable_cells_and_a_floor_plane(tmp_path):
+    from scenes.navigation import NavGrid, footprint_distance
+
+    v, f = MF.build_furnished_room()
+    MF.write_obj(tmp_path / "living.obj", MF.y_up(v), f)
+    scene = import_mesh(tmp_path / "living.obj", kind="room", collision="none", out_dir=tmp_path)
+    labels = sorted(r.label for r in scene.regions)
+    assert labels == ["bed", "chair", "obstacle", "shelf", "sofa", "table", "wardrobe"]
+    assert sum("guessed from a blob" in x for x in scene.metadata.fixes) == len(labels)
+    table = next(r for r in scene.regions if r.label == "table")
+    assert abs(table.center[0] - 0.9) < 0.1 and abs(table.center[1]) < 0.1
+    assert 0.3 < table.half_extents[2] < 0.45  # half of a 0.74 m table
+    nav = NavGrid.from_scene(scene)
+    free = nav.free_points()
+    for r in scene.regions:  # every walkable cell keeps a body radius from the furniture
+        assert footprint_distance(free, r).min() > 0.15, r.label
+    assert any(g.name == "floor" and g.type == "plane" for g in scene.geometry)

@@ -25,8 +25,9 @@ def built(name: str) -> tuple[Scene, ...]:
 
 
 def test_names_and_sizes() -> None:
-    assert splits.names() == WALL_SPLITS + ROOM_SPLITS
-    for name in splits.names():
+    assert splits.names() == [*WALL_SPLITS, *ROOM_SPLITS, "rooms_imported"]
+    assert [s.generator for s in splits.get("rooms_imported")] == ["scan"]
+    for name in WALL_SPLITS + ROOM_SPLITS:
         specs = splits.get(name)
         assert len(specs) == (32 if name in ("train", "rooms_train") else 8)
         assert [s.name for s in specs] == [f"{name}/{i:03d}" for i in range(len(specs))]
@@ -134,9 +135,9 @@ def test_novel_rooms_are_larger_with_unseen_furniture() -> None:
 
 
 def test_builtin_files_equal_the_generator_output(tmp_path: Path) -> None:
-    assert builtin.list_builtin() == sorted(builtin.BUILTIN_SPECS)
+    assert builtin.list_builtin() == sorted({**builtin.BUILTIN_SPECS, **builtin.BUILTIN_SCANS})
     assert scenes.list_builtin() == builtin.list_builtin()
-    for sid in builtin.list_builtin():
+    for sid in sorted(builtin.BUILTIN_SPECS):
         path = builtin.assets_dir() / sid / "scene.json"
         assert path.stat().st_size < 100_000
         assert path.read_text(encoding="utf-8") == dumps(builtin.build_builtin(sid)), (
@@ -144,7 +145,24 @@ def test_builtin_files_equal_the_generator_output(tmp_path: Path) -> None:
         )
         assert scenes.load(sid).name == sid
     written = builtin.regenerate(tmp_path)
-    assert sorted(p.parent.name for p in written) == builtin.list_builtin()
+    assert sorted(p.parent.name for p in written) == sorted(builtin.BUILTIN_SPECS)
+
+
+def test_shipped_room_scan_reimports_to_the_same_rooms_and_regions(tmp_path: Path) -> None:
+    shipped = scenes.load("room_scan_01")
+    again = builtin.import_scan("room_scan_01", tmp_path)
+    assert again.walkable == shipped.walkable
+    assert [r.label for r in again.regions] == [r.label for r in shipped.regions]
+    assert sorted(r.label for r in shipped.regions) == [
+        "bed",
+        "chair",
+        "obstacle",
+        "shelf",
+        "sofa",
+        "table",
+        "wardrobe",
+    ]
+    assert splits.spec("rooms_imported/000").build().name == "room_scan_01"
     default = scenes.load("wall_vertical_01")
     assert default.metadata.params["profile"] == "vertical" and len(default.routes) >= 1
     split, index = builtin.BUILTIN_SPECS["wall_vertical_01"]

@@ -49,6 +49,8 @@ BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 RENDER_CAMERAS: tuple[str, ...] = ("tripod", "observer")
 RESET_OPTIONS: tuple[str, ...] = ("goal", "observer", "observer_at", "spawn")
 SPAWN_TRIES = 50
+FLOOR_CONTACT_M = 0.05  # contacts this low with a near-vertical normal are on the floor
+FLOOR_NORMAL_Z = 0.9
 SPAWN_CLEARANCE_M = 0.15  # random spawns keep this much free floor around the body's margin
 OBSERVER_SPAWN_M = (1.5, 4.0)  # the observer starts this far (m) from the agent
 # Standing rest pose: arms hang at the sides instead of SMPL's T-pose (radians).
@@ -126,7 +128,7 @@ class RoomNavEnv(gym.Env):
             from scenes import splits
 
             self._split_specs = splits.get(scene_split)
-            if self._split_specs[0].generator != "room":
+            if self._split_specs[0].generator not in ("room", "scan"):
                 raise ValueError(
                     f"scene_split={scene_split!r} holds climbing walls; RoomNav needs a room split "
                     f"({', '.join(n for n in splits.names() if n.startswith('rooms'))})"
@@ -514,6 +516,13 @@ class RoomNavEnv(gym.Env):
         return out
 
     # ------------------------------------------------------------------ termination helpers
+    def _floor_like(self) -> np.ndarray:
+        """(ncon,) bool: contacts on the floor. A scan's floor is part of its mesh, not a plane:
+        a contact at floor height with a vertical normal is a floor contact whatever the geom."""
+        c = self.data.contact
+        n = self.data.ncon
+        return (c.pos[:n, 2] < FLOOR_CONTACT_M) & (np.abs(c.frame[:n, 2]) > FLOOR_NORMAL_Z)
+
     def _touching_obstacle(self) -> bool:
         d = self.data
         if not d.ncon:
@@ -521,7 +530,8 @@ class RoomNavEnv(gym.Env):
         geoms = d.contact.geom[: d.ncon]
         hum = np.isin(geoms, self.index.geoms)
         obst = self.world.is_obstacle[geoms]
-        return bool(((hum[:, 0] & obst[:, 1]) | (hum[:, 1] & obst[:, 0])).any())
+        hit = ((hum[:, 0] & obst[:, 1]) | (hum[:, 1] & obst[:, 0])) & ~self._floor_like()
+        return bool(hit.any())
 
     def _is_fall(self) -> bool:
         d = self.data
@@ -529,7 +539,7 @@ class RoomNavEnv(gym.Env):
             return True
         if d.ncon:
             geoms = d.contact.geom[: d.ncon]
-            floor = self.world.is_floor[geoms]
+            floor = self.world.is_floor[geoms] | self._floor_like()[:, None]
             touching = self.world.is_non_foot[geoms]
             if ((floor[:, 0] & touching[:, 1]) | (floor[:, 1] & touching[:, 0])).any():
                 return True

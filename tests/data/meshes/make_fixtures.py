@@ -364,6 +364,37 @@ def build_room() -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(verts), np.vstack(faces)
 
 
+def build_furnished_room() -> tuple[np.ndarray, np.ndarray]:
+    """A 6 x 5 m living room as one scan-like mesh (z up, metres): floor slab, four 2.6 m walls
+    and a door gap, a bed, a sofa (seat and back), a table, a chair (seat and back), a shelf, a
+    wardrobe and a box on the floor; the pieces touch nothing but the floor (and the wall behind)."""
+    boxes = [
+        ((-3.0, -2.5, -0.1), (3.0, 2.5, 0.0)),  # floor
+        ((-3.0, -2.5, 0.0), (-2.9, 2.5, 2.6)),  # west wall
+        ((2.9, -2.5, 0.0), (3.0, 2.5, 2.6)),  # east wall
+        ((-2.9, 2.4, 0.0), (2.9, 2.5, 2.6)),  # north wall
+        ((-2.9, -2.5, 0.0), (0.5, -2.4, 2.6)),  # south wall, west of the door
+        ((1.4, -2.5, 0.0), (2.9, -2.4, 2.6)),  # south wall, east of the door
+        ((0.5, -2.5, 2.05), (1.4, -2.4, 2.6)),  # lintel over the door
+        ((-2.9, 0.4, 0.0), (-1.3, 2.4, 0.55)),  # bed against the west and north walls
+        ((0.2, 1.55, 0.0), (2.2, 2.4, 0.45)),  # sofa seat against the north wall
+        ((0.2, 2.2, 0.45), (2.2, 2.4, 0.85)),  # sofa back
+        ((0.3, -0.4, 0.0), (1.5, 0.4, 0.74)),  # table
+        ((-0.45, -0.25, 0.0), (0.0, 0.2, 0.46)),  # chair seat
+        ((-0.45, -0.25, 0.46), (-0.39, 0.2, 0.9)),  # chair back
+        ((2.55, -1.2, 0.0), (2.9, -0.2, 1.8)),  # shelf against the east wall
+        ((-2.9, -2.4, 0.0), (-2.3, -1.2, 2.0)),  # wardrobe in the south-west corner
+        ((-1.0, -1.6, 0.0), (-0.6, -1.2, 0.4)),  # a box on the floor
+    ]
+    verts, faces, base = [], [], 0
+    for lo, hi in boxes:
+        v, f = _box(lo, hi)
+        verts.append(v)
+        faces.append(f + base)
+        base += len(v)
+    return np.vstack(verts), np.vstack(faces)
+
+
 def build_hold_shape() -> tuple[np.ndarray, np.ndarray]:
     """A closed scanned-hold-like mesh: half-ellipsoid (8 x 6 cm footprint, 5 cm tall) on a
     flat base at z = 0, protruding toward +z."""
