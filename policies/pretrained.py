@@ -49,6 +49,7 @@ _ACCEPTED = (
 # checkpoint by method name needs no import by the caller.
 _BUILTIN_METHOD_MODULES = {
     "bc": "policies.bc",
+    "behavior_path": "policies.behavior.path",
     "climb_diffusion": "policies.climb_diffusion.diffusion",
     "navenv-cnn": "policies.encoders.cnn",
 }

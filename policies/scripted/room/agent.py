@@ -35,6 +35,8 @@ from scenes.navigation import (
 from scenes.types import Region
 
 REACT_EVERY_S = 0.33  # how often the agent looks at where the observer is
+MAX_REACTS = 3  # re-plans for the observer per leg; then it keeps going (a person walking to
+# and fro across a doorway would otherwise hold the agent forever)
 REPLAN_COOLDOWN_S = 1.5  # after a re-plan it keeps to the new plan at least this long
 ARRIVED_M = 0.25  # a leg that ends this close to its target has arrived
 START_FREE_M = 0.35  # the avoidance disc leaves the agent at least this much room
@@ -100,6 +102,7 @@ class RoomAgent:
         d = np.linalg.norm(approach - np.asarray(xy), axis=1)
         w = np.exp(-(d - d.min()) / APPROACH_NEAR_M)
         self.target = approach[int(self.rng.choice(len(approach), p=w / w.sum()))]
+        self._reacts_left = MAX_REACTS
         self._plan_leg(np.asarray(xy, float), float(yaw), observer_xy, detour=True)
 
     def choose_goal(self, goals: list[tuple[int, str]]) -> int:
@@ -214,10 +217,12 @@ class RoomAgent:
             self._next_react = min(self._t + step, len(self._root) - 1)
             ob = self._observer_world(parts["observer_path"][-1, :2], pos[:2], yaw)
             arrived = np.linalg.norm(self._root[-1, :2] - self.target) <= ARRIVED_M
-            if (self.done and not arrived) or (
-                self.react and not self.done and self._blocked_ahead(ob)
-            ):
+            blocked = (
+                self.react and self._reacts_left > 0 and not self.done and self._blocked_ahead(ob)
+            )
+            if (self.done and not arrived) or blocked:
                 self.replans += 1
+                self._reacts_left -= int(blocked)
                 here = self._root[self._t]
                 self._plan_leg(
                     here[:2].copy(),
