@@ -38,6 +38,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "forecast":
+        from benchmarks.forecast import run_forecast, table
+
+        if not args.tracks:
+            raise SystemExit("navenv bench forecast: --tracks DIR is required")
+        print(table(run_forecast(args.tracks, args.model, args.out, k=args.k, seed=args.seed)))
+        return 0
     from benchmarks.main_job import run_bench
 
     run_bench(
@@ -85,7 +92,33 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return data_cli.run(args)
 
 
+def _cmd_train_behavior(args: argparse.Namespace) -> int:
+    from navenv.tracks import load_track_dir, scene_group
+    from policies.behavior import PathConfig
+    from policies.behavior.train_tracks import PathTrainConfig, train_path
+
+    files = load_track_dir(args.tracks)
+    if args.holdout:
+        files = [f for f in files if scene_group(f.name.rsplit(".", 1)[0]) != args.holdout]
+        if not files:
+            raise SystemExit(
+                f"navenv train behavior: every file of {args.tracks} is {args.holdout!r}"
+            )
+    cfg = PathTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    extra = f"Command: `navenv train behavior --stage path {' '.join(sys.argv[4:])}`. Files: "
+    extra += ", ".join(f.name for f in files) + ".\n"
+    s = train_path(
+        PathConfig(size=args.size), files, args.out, cfg, resume=args.resume, card_extra=extra
+    )
+    print(
+        f"best val minADE@20 {s['best']['val_ade']:.3f} m at step {s['best']['step']} ({s['seconds']:.0f} s)"
+    )
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    if args.method == "behavior":
+        return _cmd_train_behavior(args)
     from policies.climb_diffusion import train as climb_train
 
     argv = (
@@ -136,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     bench = sub.add_parser("bench", help="the full benchmark suite over every split")
+    bench.add_argument(
+        "suite",
+        nargs="?",
+        choices=("climb", "forecast"),
+        default="climb",
+        help="climb (default): policies on the climbing splits; forecast: pedestrian tracks",
+    )
+    bench.add_argument("--tracks", default=None, help="forecast: a folder (or file) of tracks")
+    bench.add_argument(
+        "--model", default=None, help="forecast: a path-model checkpoint (default: shipped)"
+    )
+    bench.add_argument("--k", type=int, default=20, help="forecast: samples per window")
     bench.add_argument("--out", default="reports/bench")
     bench.add_argument("--episodes", type=int, default=8, help="episodes per policy and split")
     bench.add_argument(
@@ -331,6 +376,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(
         train_sub.add_parser("climb-diffusion", help="the video-to-motion diffusion transformer")
     )
+    beh = train_sub.add_parser(
+        "behavior", help="a behaviour-model stage (path: on pedestrian tracks, --tracks DIR)"
+    )
+    beh.add_argument("--stage", choices=["path"], default="path")
+    beh.add_argument("--tracks", required=True, help="folder of ETH/UCY track files")
+    beh.add_argument("--holdout", default=None, help="scene group left out (leave-one-scene-out)")
+    beh.add_argument("--out", required=True)
+    beh.add_argument("--size", choices=["tiny", "small"], default="small")
+    beh.add_argument("--steps", type=int, default=3000)
+    beh.add_argument("--batch-size", type=int, default=128)
+    beh.add_argument("--lr", type=float, default=1e-3)
+    beh.add_argument("--resume", action="store_true")
     train.set_defaults(func=_cmd_train)
     evaluate = sub.add_parser("eval", help="offline evaluation of a learned method")
     eval_sub = evaluate.add_subparsers(dest="method", metavar="METHOD", required=True)

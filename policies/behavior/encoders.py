@@ -16,9 +16,7 @@ class PastEncoder(nn.Module):
 
     def __init__(self, past: int, dim: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(4 * past, 2 * dim), nn.Mish(), nn.Linear(2 * dim, dim)
-        )
+        self.net = nn.Sequential(nn.Linear(4 * past, 2 * dim), nn.Mish(), nn.Linear(2 * dim, dim))
 
     def forward(self, pos: torch.Tensor, vel: torch.Tensor) -> torch.Tensor:
         """See the class doc."""
@@ -30,9 +28,7 @@ class NeighbourEncoder(nn.Module):
 
     def __init__(self, past: int, dim: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(3 * past, 2 * dim), nn.Mish(), nn.Linear(2 * dim, dim)
-        )
+        self.net = nn.Sequential(nn.Linear(3 * past, 2 * dim), nn.Mish(), nn.Linear(2 * dim, dim))
 
     def forward(self, nbr: torch.Tensor) -> torch.Tensor:
         """See the class doc."""

@@ -77,8 +77,12 @@ def split_val(files) -> tuple[list, list]:
     for f in files:
         frames = np.concatenate([t.frames for t in f.tracks])
         cut = np.quantile(frames, 1.0 - VAL_FRACTION)
-        keep = [replace(t, frames=t.frames[t.frames < cut], xy=t.xy[t.frames < cut]) for t in f.tracks]
-        held = [replace(t, frames=t.frames[t.frames >= cut], xy=t.xy[t.frames >= cut]) for t in f.tracks]
+        keep = [
+            replace(t, frames=t.frames[t.frames < cut], xy=t.xy[t.frames < cut]) for t in f.tracks
+        ]
+        held = [
+            replace(t, frames=t.frames[t.frames >= cut], xy=t.xy[t.frames >= cut]) for t in f.tracks
+        ]
         train.append(replace(f, tracks=[t for t in keep if len(t.frames)]))
         val.append(replace(f, tracks=[t for t in held if len(t.frames)]))
     return train, val
@@ -175,7 +179,13 @@ def train_path(
                 fh.write(json.dumps(row) + "\n")
             if row["val_ade"] < best["val_ade"]:
                 best = {"step": step, "val_ade": row["val_ade"], "val_fde": row["val_fde"]}
-                _export(model, ema, out / MODEL_DIR, save_pretrained, _card(model_cfg, cfg, row, n, card_extra))
+                _export(
+                    model,
+                    ema,
+                    out / MODEL_DIR,
+                    save_pretrained,
+                    _card(model_cfg, cfg, row, n, card_extra),
+                )
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             save_state(
                 out / STATE_DIR,
@@ -193,7 +203,7 @@ def train_path(
     bar.close()
     summary = {
         "train_windows": n,
-        "val_windows": int(len(vsel)),
+        "val_windows": len(vsel),
         "best": best,
         "seconds": time.perf_counter() - t0,
         "config": asdict(model_cfg),

@@ -9,6 +9,7 @@ MLP; its activations are added to the main encoder's at every level through zero
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -59,12 +60,8 @@ class Encoder(nn.Module):
     def __init__(self, c_in: int, channels: tuple[int, ...], cond_dim: int) -> None:
         super().__init__()
         dims = [c_in, *channels]
-        self.blocks = nn.ModuleList(
-            ResBlock(a, b, cond_dim) for a, b in zip(dims[:-1], dims[1:], strict=True)
-        )
-        self.down = nn.ModuleList(
-            nn.Conv1d(c, c, 3, stride=2, padding=1) for c in channels[:-1]
-        )
+        self.blocks = nn.ModuleList(ResBlock(a, b, cond_dim) for a, b in itertools.pairwise(dims))
+        self.down = nn.ModuleList(nn.Conv1d(c, c, 3, stride=2, padding=1) for c in channels[:-1])
 
     def forward(
         self, x: torch.Tensor, cond: torch.Tensor, add: list[torch.Tensor] | None = None
@@ -103,13 +100,11 @@ class TemporalUNet(nn.Module):
         )
         self.enc = Encoder(dim, channels, cond_dim)
         rev = channels[::-1]
-        self.up = nn.ModuleList(
-            nn.ConvTranspose1d(c, c, 4, stride=2, padding=1) for c in rev[:-1]
+        self.up = nn.ModuleList(nn.ConvTranspose1d(c, c, 4, stride=2, padding=1) for c in rev[:-1])
+        self.dec = nn.ModuleList(ResBlock(a + b, b, cond_dim) for a, b in itertools.pairwise(rev))
+        self.out = nn.Sequential(
+            ConvBlock(channels[0], channels[0]), nn.Conv1d(channels[0], dim, 1)
         )
-        self.dec = nn.ModuleList(
-            ResBlock(a + b, b, cond_dim) for a, b in zip(rev[:-1], rev[1:], strict=True)
-        )
-        self.out = nn.Sequential(ConvBlock(channels[0], channels[0]), nn.Conv1d(channels[0], dim, 1))
         self.control = None
         if control_dim:
             self.control = ControlBranch(control_dim, channels, cond_dim)
@@ -142,7 +137,9 @@ class ControlBranch(nn.Module):
     def __init__(self, control_dim: int, channels: tuple[int, ...], cond_dim: int) -> None:
         super().__init__()
         self.embed = nn.Sequential(
-            nn.Conv1d(control_dim, channels[0], 1), nn.Mish(), nn.Conv1d(channels[0], channels[0], 1)
+            nn.Conv1d(control_dim, channels[0], 1),
+            nn.Mish(),
+            nn.Conv1d(channels[0], channels[0], 1),
         )
         self.enc = Encoder(channels[0], channels, cond_dim)
         self.zero = nn.ModuleList(nn.Conv1d(c, c, 1) for c in channels)
