@@ -19,7 +19,9 @@ from navenv.humanoid.index import HumanoidIndex
 GIMBAL_COS = 0.35  # |cos b| below this (|b| > ~70 deg): the x/z split is ill-conditioned
 
 
-def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.ndarray:
+def joint_angles(
+    motion: Motion, hinge_range: np.ndarray | None = None, start: np.ndarray | None = None
+) -> np.ndarray:
     """(T, 69) hinge angles (rad) that reproduce the motion's body pose, SMPL order, x y z per joint.
 
     Each rotation has two Euler XYZ solutions, (a, b, c) and (a + pi, pi - b, c + pi). Frame by
@@ -29,6 +31,9 @@ def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.nd
     e.g. an arm hanging at the side) the split between a and c swings wildly from frame to
     frame; there the angles are instead found by damped Gauss-Newton from the previous frame,
     which reproduces the rotation while changing the angles least.
+
+    `start` (69,): the angles of the frame before the motion's first (a motion converted in
+    pieces, or continued from another): the first frame then continues from it.
     """
     targets = motion.body_pose  # (T, 23, 3, 3)
     e1 = matrix_to_euler_xyz(targets)  # (T, 23, 3)
@@ -39,12 +44,14 @@ def joint_angles(motion: Motion, hinge_range: np.ndarray | None = None) -> np.nd
     ref = np.zeros_like(e1[0])
     if hinge_range is not None:
         ref = hinge_range.reshape(-1, 3, 2).mean(-1)
+    if start is not None:
+        ref = np.asarray(start, dtype=np.float64).reshape(-1, 3)
     for i in range(t):
         c1 = ref + _wrap(e1[i] - ref)
         c2 = ref + _wrap(e2[i] - ref)
         use2 = np.abs(c2 - ref).sum(-1) < np.abs(c1 - ref).sum(-1)
         pick = np.where(use2[:, None], c2, c1)
-        if i > 0:
+        if i > 0 or start is not None:
             locked = np.abs(np.cos(pick[:, 1])) < GIMBAL_COS
             if locked.any():
                 pick[locked] = _track_angles(ref[locked], targets[i, locked])

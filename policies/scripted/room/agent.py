@@ -93,6 +93,7 @@ class RoomAgent:
         self.replans = 0
         self._avoid_scale = 1.0
         self._last_pos = None
+        self._motion = None
         self.retarget(info, info["agent_xy"], info["agent_yaw"], observer_xy=info["observer_xy"])
 
     def retarget(self, goal_info: dict, xy, yaw: float, observer_xy=None) -> None:
@@ -199,10 +200,28 @@ class RoomAgent:
 
         skel = Skeleton.builtin(m.betas)
         root = root_qpos(skel, m.transl, m.global_orient)
+        # Joint angles continue from the frame being played (no jump when a plan replaces
+        # another) and are converted a second at a time: re-plans drop most of a plan unplayed.
+        seed = None
+        if getattr(self, "_motion", None) is not None and self._converted > self._t:
+            seed = self._hinges[self._t]
         self._root = root  # (T, 7) pelvis position and quaternion
-        self._hinges = joint_angles(m, self.hinge_range)  # (T, 69)
+        self._motion = m
+        self._hinges = np.zeros((len(m), len(self.hinge_range)))  # (T, 69), filled lazily
+        self._converted = 0
+        self._seed = seed
         self._t = 0
         self._next_react = 0
+
+    def _hinge(self, t: int) -> np.ndarray:
+        """Joint angles (69,) of plan frame t, converting the plan up to it if needed."""
+        while self._converted <= t:
+            a = self._converted
+            b = min(a + max(int(self.fps), 1), len(self._hinges))
+            start = self._hinges[a - 1] if a > 0 else self._seed
+            self._hinges[a:b] = joint_angles(self._motion.slice(a, b), self.hinge_range, start)
+            self._converted = b
+        return self._hinges[t]
 
     # ------------------------------------------------------------------ acting
     def act(self, obs) -> np.ndarray:
@@ -249,7 +268,7 @@ class RoomAgent:
 
     def _normalised_hinges(self, t: int) -> np.ndarray:
         lo, hi = self.hinge_range[:, 0], self.hinge_range[:, 1]
-        return 2.0 * (self._hinges[t] - lo) / (hi - lo) - 1.0
+        return 2.0 * (self._hinge(t) - lo) / (hi - lo) - 1.0
 
     def _kinematic(self, t: int) -> np.ndarray:
         centre, half = self.room_box
