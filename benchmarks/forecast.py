@@ -48,9 +48,7 @@ def run_forecast(
     for f in files:
         w = windows(f, obs_len=cfg.past, pred_len=cfg.horizon, max_neighbours=cfg.max_neighbours)
         if not len(w.obs):
-            rows.append(
-                {"file": f.name, "scene": scene_group(f.name.rsplit(".", 1)[0]), "windows": 0}
-            )
+            rows.append({"file": f.name, "scene": scene_group(f.scene), "windows": 0})
             continue
         t0 = time.perf_counter()
         pred = net.forecast(w.obs, _pad(w.neighbours, cfg.max_neighbours), k=k, seed=seed)
@@ -59,7 +57,7 @@ def run_forecast(
         rows.append(
             {
                 "file": f.name,
-                "scene": f.scene,
+                "scene": scene_group(f.scene),
                 "windows": len(w.obs),
                 "k": k,
                 "ade": min_ade_k(pred, w.fut),

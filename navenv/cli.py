@@ -99,13 +99,13 @@ def _cmd_train_behavior(args: argparse.Namespace) -> int:
 
     files = load_track_dir(args.tracks)
     if args.holdout:
-        files = [f for f in files if scene_group(f.name.rsplit(".", 1)[0]) != args.holdout]
+        files = [f for f in files if scene_group(f.scene) != args.holdout]
         if not files:
             raise SystemExit(
                 f"navenv train behavior: every file of {args.tracks} is {args.holdout!r}"
             )
     cfg = PathTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
-    extra = f"Command: `navenv train behavior --stage path {' '.join(sys.argv[4:])}`. Files: "
+    extra = f"Command: `navenv train behavior {' '.join(sys.argv[3:])}`. Files: "
     extra += ", ".join(f.name for f in files) + ".\n"
     s = train_path(
         PathConfig(size=args.size), files, args.out, cfg, resume=args.resume, card_extra=extra

@@ -116,3 +116,18 @@ def test_forecast_benchmark_on_hand_made_straight_walkers(tmp_path):
         saved["files"][0]["windows"] == 12
         and "Social-GAN (Gupta et al. 2018)" in saved["published"]
     )
+
+
+def test_shipped_path_model_forecasts_with_the_default_checkpoint(tmp_path):
+    from benchmarks.forecast import DEFAULT_MODEL, run_forecast
+    from policies.pretrained import shipped_checkpoints
+
+    assert DEFAULT_MODEL in shipped_checkpoints()
+    rows = [f"{10 * k}\t1\t{0.5 * k:.3f}\t1.000" for k in range(21)]
+    rows += [f"{10 * k}\t2\t{10 - 0.4 * k:.3f}\t3.000" for k in range(21)]
+    (tmp_path / "two.txt").write_text("\n".join(rows) + "\n")
+    r = run_forecast(tmp_path / "two.txt", k=20)
+    row = r["files"][0]
+    assert row["windows"] == 4 and row["scene"] == "two"
+    # straight walkers: a trained forecaster's best of 20 is within a metre at the end
+    assert row["fde"] < 1.0 and np.isfinite(row["ade"])
