@@ -224,3 +224,15 @@ class ObsLayout:
     def __repr__(self) -> str:
         kind = "flat" if self.flat else "dict"
         return f"ObsLayout({kind}; groups {dict((k, g.size) for k, g in self.groups.items())}; images {self.images})"
+
+
+def check_action(action, n: int) -> np.ndarray:
+    """`action` as a float vector of `n` values clipped to [-1, 1]; ValueError naming the count
+    or the NaN/inf indices otherwise (every navenv env's step)."""
+    a = np.asarray(action, dtype=np.float64).reshape(-1)
+    if a.shape[0] != n:
+        raise ValueError(f"action: expected {n} values, got {a.shape[0]}")
+    bad = np.flatnonzero(~np.isfinite(a))
+    if len(bad):
+        raise ValueError(f"action: NaN or inf at indices {bad.tolist()}")
+    return np.clip(a, -1.0, 1.0)

@@ -50,7 +50,7 @@ class RetrievalSampler:
         """The model's frozen encoder (the condition is built the same way)."""
         return self._model.encoder
 
-    def eval(self) -> RetrievalSampler:
+    def eval(self) -> RetrievalSampler:  # safe: nn.Module-style train/eval switch, not eval()
         """Nothing to switch: retrieval has no training mode."""
         return self
 

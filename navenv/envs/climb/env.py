@@ -34,6 +34,7 @@ from navenv.envs.climb.rewards import RewardState, reward_terms
 from navenv.envs.climb.spawn import start_stance
 from navenv.envs.ego import EgoVideo
 from navenv.envs.grips import NO_HOLD, Grips
+from navenv.envs.layout import check_action
 from navenv.penetration import deepest_m
 
 BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
@@ -248,7 +249,7 @@ class ClimbRouteEnv(gym.Env):
         """The part of `step` before the physics: validate, grips, controls (or the kinematic
         pose). Returns (assist force in body weights, warning count) for `finish_step`; split out
         so a batched vector env can step many envs' physics at once in between."""
-        a = _check_action(action, self.action_space.shape[0])
+        a = check_action(action, self.action_space.shape[0])
         d, idx, cfg = self.data, self.index, self.config
         self._ep.last_good_qpos[:] = d.qpos
         self._ep.last_good_qvel[:] = d.qvel
@@ -452,13 +453,3 @@ class ClimbRouteEnv(gym.Env):
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r}: expected one of {choices}")
-
-
-def _check_action(action, n: int) -> np.ndarray:
-    a = np.asarray(action, dtype=np.float64).reshape(-1)
-    if a.shape[0] != n:
-        raise ValueError(f"action: expected {n} values, got {a.shape[0]}")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if len(bad):
-        raise ValueError(f"action: NaN or inf at indices {bad.tolist()}")
-    return np.clip(a, -1.0, 1.0)

@@ -23,6 +23,7 @@ from gymnasium import spaces
 from navenv.body.rotations import matrix_to_quat, rot6d_to_matrix
 from navenv.body.skeleton import Skeleton
 from navenv.envs.ego import EgoVideo
+from navenv.envs.layout import check_action
 from navenv.envs.proprio import fill_body
 from navenv.envs.room.compiled import (
     OBSERVER_CAMERA,
@@ -376,7 +377,7 @@ class RoomNavEnv(gym.Env):
     # ------------------------------------------------------------------ step
     def step(self, action):
         """Apply PD targets (or a kinematic pose) and assist; move the observer; one policy step."""
-        a = _check_action(action, self.action_space.shape[0])
+        a = check_action(action, self.action_space.shape[0])
         m, d, idx, cfg = self.model, self.data, self.index, self.config
         self._ep.last_good_qpos[:] = d.qpos
         self._ep.last_good_qvel[:] = d.qvel
@@ -604,13 +605,3 @@ class RoomNavEnv(gym.Env):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
-
-
-def _check_action(action, n: int) -> np.ndarray:
-    a = np.asarray(action, dtype=np.float64).reshape(-1)
-    if a.shape[0] != n:
-        raise ValueError(f"action: expected {n} values, got {a.shape[0]}")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if len(bad):
-        raise ValueError(f"action: NaN or inf at indices {bad.tolist()}")
-    return np.clip(a, -1.0, 1.0)
