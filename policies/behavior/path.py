@@ -103,6 +103,10 @@ class PathDiffusion(nn.Module):
         target = training_target(self.scheduler, x0, noise, t, c.prediction)
         return torch.mean((out - target) ** 2)
 
+    def forward(self, batch: dict, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The training loss of a batch {past, fut, nbr} (the shared trainer's interface)."""
+        return self.loss(batch["past"], batch["fut"], batch["nbr"], generator)
+
     # ---------------------------------------------------------------- sampling
     @torch.no_grad()
     def sample_agent(

@@ -4,27 +4,24 @@ Windows come from `navenv.tracks` (8 -> 12 at 2.5 Hz, the other pedestrians as n
 canonicalised into each walker's agent frame (`path.agent_frames`). The last VAL_FRACTION of
 every training file's frames is held out as validation: the model kept (EMA weights) is the one
 with the lowest val minADE@20, never a test-scene figure. AdamW with warm-up and cosine decay,
-EMA of the weights, a resumable training state every `checkpoint_every` steps.
+EMA of the weights, a resumable training state every `checkpoint_every` steps: the shared loop,
+`policies.diffusion.trainer.fit`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from policies.behavior.config import PathConfig
 from policies.behavior.path import PathDiffusion, agent_frames, to_agent
+from policies.diffusion.trainer import LoopConfig, Run, fit, refuse_existing
 
 VAL_FRACTION = 0.1
-MODEL_DIR = "model"
-STATE_DIR = "state"
 
 
 @dataclass
@@ -105,107 +102,55 @@ def train_path(
     card_extra: str = "",
 ) -> dict:
     """Train, select on val, export the best EMA weights to OUT/model; returns the summary."""
-    from diffusers.training_utils import EMAModel
-
-    from policies.diffusion.state import (
-        TrainState,
-        load_state,
-        numpy_rng_state,
-        restore_numpy_rng,
-        save_state,
-    )
-    from policies.pretrained import save_pretrained
-
     cfg = cfg or PathTrainConfig()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    refuse_existing(out, resume)
     tr_files, val_files = split_val(train_files)
     data = window_arrays(tr_files, model_cfg)
     val = window_arrays(val_files, model_cfg)
     vsel = np.random.default_rng(0).permutation(len(val["past"]))[: cfg.val_windows]
+    torch.manual_seed(cfg.seed)
     model = PathDiffusion(model_cfg)
     model.norm.fit(torch.as_tensor(data["fut"].reshape(len(data["fut"]), -1)))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-    def lr_at(step: int) -> float:
-        if step < cfg.warmup:
-            return (step + 1) / cfg.warmup
-        p = (step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1)
-        return 0.5 * (1 + math.cos(math.pi * min(p, 1.0)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    ema = EMAModel(model.parameters(), decay=cfg.ema_decay, use_ema_warmup=True, power=2 / 3)
-    rng = np.random.default_rng(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    step, best, history = 0, {"step": -1, "val_ade": float("inf")}, []
-    if resume and (out / STATE_DIR).exists():
-        st = load_state(out / STATE_DIR)
-        model.load_state_dict(st.model)
-        opt.load_state_dict(st.optimizer)
-        sched.load_state_dict(st.lr_scheduler)
-        ema.load_state_dict(st.ema)
-        gen.set_state(st.torch_rng)
-        rng = restore_numpy_rng(st.data_rng)
-        step, best, history = st.step, st.extra["best"], st.extra["history"]
     n = len(data["past"])
-    bar = tqdm(total=cfg.steps, initial=step, desc="train path", disable=not progress)
-    t0 = time.perf_counter()
-    while step < cfg.steps:
-        idx = rng.integers(n, size=cfg.batch_size)
+
+    def draw(rng: np.random.Generator, mine: np.ndarray, size: int) -> dict:
+        idx = rng.choice(mine, size=size)
         past, fut, nbr = (torch.as_tensor(data[k][idx]) for k in ("past", "fut", "nbr"))
         if model_cfg.mirror_aug:  # left-right mirror of half the batch
-            flip = torch.as_tensor(rng.random(cfg.batch_size) < 0.5)
-            sign = torch.where(flip, -1.0, 1.0)
-            past, fut = past.clone(), fut.clone()
+            sign = torch.where(torch.as_tensor(rng.random(size) < 0.5), -1.0, 1.0)
+            past, fut, nbr = past.clone(), fut.clone(), nbr.clone()
             past[..., 1] *= sign[:, None]
             fut[..., 1] *= sign[:, None]
-            nbr = nbr.clone()
             nbr[..., 1] *= sign[:, None, None]
-        model.train()
-        loss = model.loss(past, fut, nbr, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        ema.step(model.parameters())
-        step += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            row = {"step": step, "loss": loss.item(), **_validate(model, ema, val, vsel)}
-            history.append(row)
-            with open(out / "history.jsonl", "a") as fh:
-                fh.write(json.dumps(row) + "\n")
-            if row["val_ade"] < best["val_ade"]:
-                best = {"step": step, "val_ade": row["val_ade"], "val_fde": row["val_fde"]}
-                _export(
-                    model,
-                    ema,
-                    out / MODEL_DIR,
-                    save_pretrained,
-                    _card(model_cfg, cfg, row, n, card_extra),
-                )
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            save_state(
-                out / STATE_DIR,
-                TrainState(
-                    step=step,
-                    model=model.state_dict(),
-                    ema=ema.state_dict(),
-                    optimizer=opt.state_dict(),
-                    lr_scheduler=sched.state_dict(),
-                    torch_rng=gen.get_state(),
-                    data_rng=numpy_rng_state(rng),
-                    extra={"best": best, "history": history},
-                ),
-            )
-    bar.close()
+        return {"past": past, "fut": fut, "nbr": nbr}
+
+    run = Run(
+        module=model,
+        draw=draw,
+        examples=n,
+        validate=lambda: _validate(model, val, vsel),
+        metric="val_ade",
+        card=lambda row: _card(model_cfg, cfg, row, n, card_extra),
+        name="train path",
+    )
+    loop = LoopConfig(
+        steps=cfg.steps,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        warmup=cfg.warmup,
+        ema_decay=cfg.ema_decay,
+        eval_every=cfg.eval_every,
+        checkpoint_every=cfg.checkpoint_every,
+        seed=cfg.seed,
+    )
+    res = fit(run, loop, out, resume=resume, progress=progress)
     summary = {
         "train_windows": n,
         "val_windows": len(vsel),
-        "best": best,
-        "seconds": time.perf_counter() - t0,
+        "best": res.best,
+        "seconds": res.seconds,
         "config": asdict(model_cfg),
         "train": asdict(cfg),
     }
@@ -213,23 +158,11 @@ def train_path(
     return summary
 
 
-def _validate(model: PathDiffusion, ema, val: dict, sel: np.ndarray) -> dict:
-    """minADE / minFDE @20 (m) of the EMA weights on the val windows."""
-    backup = [p.detach().clone() for p in model.parameters()]
-    ema.copy_to(model.parameters())
+def _validate(model: PathDiffusion, val: dict, sel: np.ndarray) -> dict:
+    """minADE / minFDE @20 (m) on the val windows (the trainer has swapped the EMA weights in)."""
     pred = model.forecast(val["world_obs"][sel], val["world_nbr"][sel], k=20, seed=1)
-    for p, b in zip(model.parameters(), backup, strict=True):
-        p.data.copy_(b)
     ade, fde = ade_fde(pred, val["world_fut"][sel])
     return {"val_ade": ade, "val_fde": fde}
-
-
-def _export(model, ema, directory: Path, save_pretrained, card: str) -> None:
-    backup = [p.detach().clone() for p in model.parameters()]
-    ema.copy_to(model.parameters())
-    save_pretrained(model, directory, card=card, overwrite=True)
-    for p, b in zip(model.parameters(), backup, strict=True):
-        p.data.copy_(b)
 
 
 def _card(model_cfg: PathConfig, cfg: PathTrainConfig, row: dict, n: int, extra: str) -> str:
