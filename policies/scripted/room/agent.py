@@ -7,10 +7,11 @@ the agent's speed, feet planted), turn to face the furniture, dwell, sometimes g
 observer. While walking it watches the observer (from its observation) and, when the observer
 stands within its personal distance of the path ahead, re-plans around the observer's disc.
 
-As a Policy it plays the plan in the env's control mode: kinematic (the pose itself) or physics
-(the plan's joint angles as PD targets plus, with assist="residual", a PD wrench on the pelvis
-toward the planned root). `choose_goal` picks goals by the profile's liking, for data that
-chains goals (`policies.data.room`).
+As a Policy it plays the plan in the env's control mode with a `MotionPlayer`
+(`policies.scripted.room.player`): kinematic (the pose itself) or physics (the plan's joint
+angles as PD targets plus, with assist="residual", a PD wrench on the pelvis toward the planned
+root). `choose_goal` picks goals by the profile's liking, for data that chains goals
+(`policies.data.room`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from navenv.body.rotations import matrix_to_rot6d, quat_to_matrix
-from navenv.humanoid.assist import RootGains
-from navenv.humanoid.pose import joint_angles, root_qpos
+from navenv.body.rotations import quat_to_matrix
 from policies.scripted.gait import MotionLibrary, stand, turn_in_place, walk_along
+from policies.scripted.room.player import MotionPlayer
 from policies.scripted.room.profile import AgentProfile
 from scenes.navigation import (
     NavGrid,
@@ -47,7 +47,6 @@ SWING_MARGIN_M = 0.12  # paths keep this much beyond the grid's body radius wher
 LOOKAHEAD_S = 2.0  # how much of the path ahead it checks against the observer
 APPROACH_NEAR_M = 0.6  # approach points this much nearer are e times likelier
 DETOUR_MIN_M = 1.0  # a detour waypoint keeps this far from start and goal
-GAINS = RootGains(kp_force=3000.0, kd_force=150.0, kp_torque=300.0, kd_torque=30.0)
 
 
 class RoomAgent:
@@ -85,15 +84,13 @@ class RoomAgent:
         self.hinge_range, self.room_box = info["hinge_range"], info["room_box"]
         self.assist_limits = info["assist_limits"]
         self.fps = 1.0 / float(info["dt"])
-        ctrl = "kinematic" if "root_position" in self.action_layout else "physics"
-        if self.control not in (None, ctrl):
-            raise ValueError(f"RoomAgent(control={self.control!r}) but the env's is {ctrl!r}")
-        self._ctrl = ctrl
-        self._residual = "assist_force" in self.action_layout
+        self.player = MotionPlayer(info)  # a fresh one: no joint-angle seed, no last pelvis
+        if self.control not in (None, self.player.control):
+            raise ValueError(
+                f"RoomAgent(control={self.control!r}) but the env's is {self.player.control!r}"
+            )
         self.replans = 0
         self._avoid_scale = 1.0
-        self._last_pos = None
-        self._motion = None
         self.retarget(info, info["agent_xy"], info["agent_yaw"], observer_xy=info["observer_xy"])
 
     def retarget(self, goal_info: dict, xy, yaw: float, observer_xy=None) -> None:
@@ -116,7 +113,17 @@ class RoomAgent:
     @property
     def done(self) -> bool:
         """Whether the current leg (walk, turn, dwell) has been played to its end."""
-        return self._t >= len(self._root) - 1
+        return self.player.done
+
+    @property
+    def _root(self) -> np.ndarray:
+        """The current leg's (T, 7) pelvis position and quaternion (benchmarks read it)."""
+        return self.player.root
+
+    @property
+    def _t(self) -> int:
+        """The leg's frame being played."""
+        return self.player.t
 
     # ------------------------------------------------------------------ planning
     def _plan_leg(self, xy: np.ndarray, yaw: float, observer_xy, detour: bool) -> None:
@@ -195,40 +202,14 @@ class RoomAgent:
         return self.nav.blocked_disc(observer_xy, radius, keep=start)
 
     def _set_plan(self, motions) -> None:
-        m = motions[0] if len(motions) == 1 else _concat(*motions)
-        from navenv.body.skeleton import Skeleton
-
-        skel = Skeleton.builtin(m.betas)
-        root = root_qpos(skel, m.transl, m.global_orient)
-        # Joint angles continue from the frame being played (no jump when a plan replaces
-        # another) and are converted a second at a time: re-plans drop most of a plan unplayed.
-        seed = None
-        if getattr(self, "_motion", None) is not None and self._converted > self._t:
-            seed = self._hinges[self._t]
-        self._root = root  # (T, 7) pelvis position and quaternion
-        self._motion = m
-        self._hinges = np.zeros((len(m), len(self.hinge_range)))  # (T, 69), filled lazily
-        self._converted = 0
-        self._seed = seed
-        self._t = 0
+        self.player.play(motions[0] if len(motions) == 1 else _concat(*motions))
         self._next_react = 0
-
-    def _hinge(self, t: int) -> np.ndarray:
-        """Joint angles (69,) of plan frame t, converting the plan up to it if needed."""
-        while self._converted <= t:
-            a = self._converted
-            b = min(a + max(int(self.fps), 1), len(self._hinges))
-            start = self._hinges[a - 1] if a > 0 else self._seed
-            self._hinges[a:b] = joint_angles(self._motion.slice(a, b), self.hinge_range, start)
-            self._converted = b
-        return self._hinges[t]
 
     # ------------------------------------------------------------------ acting
     def act(self, obs) -> np.ndarray:
         """The action that moves the body to the plan's next frame (re-planning if blocked)."""
         parts = self.obs_layout.split(obs)
         pos = np.asarray(parts["position"], float)
-        quat = np.asarray(parts["orientation"], float)
         yaw = math.atan2(parts["heading"][1], parts["heading"][0])
         if self._t >= self._next_react:
             # never past the plan's last frame, so a finished leg is always looked at again
@@ -250,11 +231,7 @@ class RoomAgent:
                     detour=False,
                 )
                 self._next_react = min(int(REPLAN_COOLDOWN_S * self.fps), len(self._root) - 1)
-        t = min(self._t + 1, len(self._root) - 1)
-        self._t = t
-        if self._ctrl == "kinematic":
-            return self._kinematic(t)
-        return self._physics(t, pos, quat, parts["root_angvel"])
+        return self.player.act(obs)
 
     def _observer_world(self, rel: np.ndarray, xy: np.ndarray, yaw: float) -> np.ndarray:
         f = np.array([math.sin(yaw), -math.cos(yaw)])
@@ -265,42 +242,6 @@ class RoomAgent:
         if len(ahead) < 2 or np.ptp(ahead, axis=0).max() < 0.05:
             return False  # standing: the observer may come close
         return bool(np.linalg.norm(ahead - observer_xy, axis=1).min() < self.profile.personal_m)
-
-    def _normalised_hinges(self, t: int) -> np.ndarray:
-        lo, hi = self.hinge_range[:, 0], self.hinge_range[:, 1]
-        return 2.0 * (self._hinge(t) - lo) / (hi - lo) - 1.0
-
-    def _kinematic(self, t: int) -> np.ndarray:
-        centre, half = self.room_box
-        a = self.action_layout.join(
-            np.float64,
-            hinge_targets=self._normalised_hinges(t),
-            root_position=(self._root[t, :3] - centre) / half,
-            root_rot6d=matrix_to_rot6d(quat_to_matrix(self._root[t, 3:])),
-        )
-        return np.clip(a, -1.0, 1.0).astype(np.float32)
-
-    def _physics(self, t: int, pos, quat, angvel_body) -> np.ndarray:
-        parts = {"hinge_targets": self._normalised_hinges(t)}
-        if self._residual:
-            rot = quat_to_matrix(quat)
-            vel = np.zeros(3) if self._last_pos is None else (pos - self._last_pos) * self.fps
-            ref_vel = (self._root[t, :3] - self._root[max(t - 1, 0), :3]) * self.fps
-            force, torque = GAINS.wrench(
-                pos=pos,
-                vel=vel,
-                rot=rot,
-                angvel=rot @ np.asarray(angvel_body, float),
-                pos_ref=self._root[t, :3],
-                vel_ref=ref_vel,
-                rot_ref=quat_to_matrix(self._root[t, 3:]),
-                angvel_ref=np.zeros(3),
-            )
-            max_f, max_t = self.assist_limits
-            parts["assist_force"], parts["assist_torque"] = force / max_f, torque / max_t
-        self._last_pos = pos.copy()
-        a = self.action_layout.join(np.float64, **parts)
-        return np.clip(a, -1.0, 1.0).astype(np.float32)
 
 
 def _yaw_of(rot: np.ndarray) -> float:
