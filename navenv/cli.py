@@ -38,12 +38,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "behavior":
+        from benchmarks.behavior import K, run_behavior, table
+
+        if not args.data:
+            raise SystemExit("navenv bench behavior: --data DIR [DIR ...] (room test data)")
+        result = run_behavior(
+            args.data,
+            runs=args.runs,
+            train_data=args.train_data,
+            out=args.out,
+            k=args.k or K,
+            trials=args.trials,
+            windows=args.windows,
+            seed=args.seed,
+        )
+        print(table(result))
+        return 0
     if args.suite == "forecast":
         from benchmarks.forecast import run_forecast, table
 
         if not args.tracks:
             raise SystemExit("navenv bench forecast: --tracks DIR is required")
-        print(table(run_forecast(args.tracks, args.model, args.out, k=args.k, seed=args.seed)))
+        print(
+            table(run_forecast(args.tracks, args.model, args.out, k=args.k or 20, seed=args.seed))
+        )
         return 0
     from benchmarks.main_job import run_bench
 
@@ -93,6 +112,13 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_behavior(args: argparse.Namespace) -> int:
+    if args.data is not None:
+        return _cmd_train_room_stage(args)
+    if args.tracks is None or args.stage != "path":
+        raise SystemExit(
+            "navenv train behavior: give --data DIR --val DIR (a room dataset, any --stage) or "
+            "--tracks DIR (pedestrian tracks, --stage path)"
+        )
     from navenv.tracks import load_track_dir, scene_group
     from policies.behavior import PathConfig
     from policies.behavior.train_tracks import PathTrainConfig, train_path
@@ -112,6 +138,39 @@ def _cmd_train_behavior(args: argparse.Namespace) -> int:
     )
     print(
         f"best val minADE@20 {s['best']['val_ade']:.3f} m at step {s['best']['step']} ({s['seconds']:.0f} s)"
+    )
+    return 0
+
+
+def _cmd_train_room_stage(args: argparse.Namespace) -> int:
+    from policies.behavior.stages import StageConfig
+    from policies.behavior.train_room import RoomTrainConfig, train_stage
+
+    if args.val is None:
+        raise SystemExit("navenv train behavior --data: also give --val DIR (rooms_val data)")
+    model_cfg = StageConfig(
+        stage=args.stage,
+        size=args.size,
+        use_past=not args.no_past,
+        use_observer=not args.no_observer,
+        use_scene=not args.no_scene,
+        control=not args.no_control,
+    )
+    cfg = RoomTrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_episodes=args.max_episodes,
+        eval_every=args.eval_every,
+        checkpoint_every=args.eval_every,
+    )
+    command = "navenv train behavior " + " ".join(sys.argv[3:])
+    s = train_stage(
+        model_cfg, args.data, args.val, args.out, cfg, resume=args.resume, command=command
+    )
+    print(
+        f"{args.stage}: best val loss {s['best']['val_loss']:.4f} at step {s['best']['step']} "
+        f"({s['seconds']:.0f} s); model in {args.out}/model"
     )
     return 0
 
@@ -172,15 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "suite",
         nargs="?",
-        choices=("climb", "forecast"),
+        choices=("climb", "forecast", "behavior"),
         default="climb",
-        help="climb (default): policies on the climbing splits; forecast: pedestrian tracks",
+        help="climb (default): policies on the climbing splits; forecast: pedestrian tracks; "
+        "behavior: goal/path/body forecasting on held-out rooms",
     )
+    bench.add_argument("--data", nargs="+", default=None, help="behavior: room test datasets")
+    bench.add_argument(
+        "--runs", default=None, help="behavior: folder of stage runs (default: shipped models)"
+    )
+    bench.add_argument(
+        "--train-data", default=None, help="behavior: training data (nearest-clip baseline)"
+    )
+    bench.add_argument("--trials", type=int, default=12, help="behavior: independent draws")
+    bench.add_argument("--windows", type=int, default=128, help="behavior: windows per split")
     bench.add_argument("--tracks", default=None, help="forecast: a folder (or file) of tracks")
     bench.add_argument(
         "--model", default=None, help="forecast: a path-model checkpoint (default: shipped)"
     )
-    bench.add_argument("--k", type=int, default=20, help="forecast: samples per window")
+    bench.add_argument(
+        "--k", type=int, default=None, help="samples per window (forecast 20, behavior 16)"
+    )
     bench.add_argument("--out", default="reports/bench")
     bench.add_argument("--episodes", type=int, default=8, help="episodes per policy and split")
     bench.add_argument(
@@ -377,16 +448,25 @@ def build_parser() -> argparse.ArgumentParser:
         train_sub.add_parser("climb-diffusion", help="the video-to-motion diffusion transformer")
     )
     beh = train_sub.add_parser(
-        "behavior", help="a behaviour-model stage (path: on pedestrian tracks, --tracks DIR)"
+        "behavior",
+        help="a behaviour-model stage: on a room dataset (--data, --val) or, the path stage, on "
+        "pedestrian tracks (--tracks)",
     )
-    beh.add_argument("--stage", choices=["path"], default="path")
-    beh.add_argument("--tracks", required=True, help="folder of ETH/UCY track files")
+    beh.add_argument("--stage", choices=["goal", "path", "body", "onestage"], default="path")
+    beh.add_argument("--data", default=None, help="room dataset (navenv data generate --env room)")
+    beh.add_argument("--val", default=None, help="room dataset of other rooms, for selection")
+    beh.add_argument("--tracks", default=None, help="folder of ETH/UCY track files")
     beh.add_argument("--holdout", default=None, help="scene group left out (leave-one-scene-out)")
     beh.add_argument("--out", required=True)
-    beh.add_argument("--size", choices=["tiny", "small"], default="small")
+    beh.add_argument("--size", choices=["tiny", "small", "ats"], default="small")
     beh.add_argument("--steps", type=int, default=3000)
     beh.add_argument("--batch-size", type=int, default=128)
     beh.add_argument("--lr", type=float, default=1e-3)
+    beh.add_argument("--eval-every", type=int, default=250, help="room stages: val every N steps")
+    beh.add_argument("--max-episodes", type=int, default=None, help="room: first N episodes")
+    for flag in ("past", "observer", "scene"):
+        beh.add_argument(f"--no-{flag}", action="store_true", help=f"ablation: no {flag} input")
+    beh.add_argument("--no-control", action="store_true", help="no ControlNet branch (path/body)")
     beh.add_argument("--resume", action="store_true")
     train.set_defaults(func=_cmd_train)
     evaluate = sub.add_parser("eval", help="offline evaluation of a learned method")

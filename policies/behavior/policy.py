@@ -1,0 +1,177 @@
+"""`HierarchicalBehaviorPolicy`: the goal -> path -> body chain as a generative policy in RoomNav-v0.
+
+Every `replan_s` seconds it reads the conditions the models were trained on straight from the
+observation (the past and observer tracks and the occupancy crop, in the heading frame, at
+10 fps) plus the body it is playing now, samples a goal, a path to it and a body along that path
+(`BehaviorModel.sample`), turns the 56 frames (5.6 s at 10 fps) into a world-frame SMPL Motion at
+the env's rate, and plays it with `MotionPlayer` (kinematic pose, or PD targets and the
+optional residual root assist in physics control) until the next re-plan, so the executed past
+is the next plan's condition.
+
+Goals: with `goal="task"` the env's goal replaces the goal stage (ATS's goal-conditioned mode):
+the point `horizon_m` along the walkable shortest path to the goal's nearest approach point (the
+point itself once nearer), so the path and body stages decide how to get there around the
+furniture and the observer. With `goal="free"` the goal stage samples where to go.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from navenv.body.motion import Motion
+from navenv.body.rotations import matrix_to_rot6d, rot6d_to_matrix
+from policies.behavior.room_data import CROP_UNIT_M, heading_axes, to_agent_body, to_world_body
+
+GOAL_MODES = ("task", "free")
+MODEL_FPS = 10.0
+
+
+@dataclass(frozen=True)
+class BehaviorPolicyConfig:
+    """How the policy samples and plays."""
+
+    replan_s: float = 1.0
+    """Seconds of each plan played before the next is sampled (ATS re-plans every second)."""
+    goal: str = "task"
+    """task: walk to the env's goal; free: the goal stage picks where to go."""
+    horizon_m: float = 4.0
+    """task: the sub-goal lies this far along the shortest path (about 5.6 s of walking)."""
+    steps: int | None = 10
+    """Reverse diffusion steps per stage when acting (DDIM; None: the models' 50-step DDPM)."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.goal not in GOAL_MODES:
+            raise ValueError(f"BehaviorPolicyConfig.goal={self.goal!r}: expected {GOAL_MODES}")
+        if not 0.1 <= self.replan_s <= 5.6:
+            raise ValueError(f"replan_s={self.replan_s}: expected 0.1..5.6 s (the horizon)")
+        if not self.horizon_m > 0:
+            raise ValueError(f"horizon_m={self.horizon_m}: expected > 0")
+
+
+class HierarchicalBehaviorPolicy:
+    """Samples goal, path and body every `replan_s` and plays them (see the module doc)."""
+
+    def __init__(self, model=None, config: BehaviorPolicyConfig | None = None) -> None:
+        from policies.behavior.hierarchy import BehaviorModel
+
+        self.model = model if model is not None else BehaviorModel.shipped()
+        self.config = config or BehaviorPolicyConfig()
+        self._nav: dict[str, Any] = {}
+        self.plans = 0
+
+    # ------------------------------------------------------------------ episode
+    def reset(self, *, seed: int | None = None, info: dict[str, Any] | None = None) -> None:
+        """Start an episode from RoomNav-v0's reset info."""
+        from policies.scripted.gait import stand
+        from policies.scripted.room.player import MotionPlayer
+        from scenes.navigation import NavGrid
+
+        if info is None or "scene" not in info:
+            raise ValueError("HierarchicalBehaviorPolicy.reset needs RoomNav-v0's reset info")
+        self.player = MotionPlayer(info)
+        self.fps = self.player.fps
+        self.layout = info["obs_layout"]
+        scene = info["scene"]
+        if scene.name not in self._nav:
+            self._nav[scene.name] = NavGrid.from_scene(scene)
+        self.nav = self._nav[scene.name]
+        self.approach = np.asarray(info["goal_approach"], float)
+        self.seed = self.config.seed if seed is None else int(seed)
+        self.plans = 0
+        self._every = max(round(self.config.replan_s * self.fps), 1)
+        self._next = 0
+        self._t = 0
+        self.player.play(stand(0.2, info["agent_xy"], float(info["agent_yaw"]), self.fps))
+        self.last_plan: dict[str, np.ndarray] | None = None
+
+    def retarget(self, goal_info: dict) -> None:
+        """Walk to a new goal (RoomNav-v0's set_goal result) from the next re-plan on."""
+        self.approach = np.asarray(goal_info["goal_approach"], float)
+        self._next = self._t
+
+    # ------------------------------------------------------------------ acting
+    def act(self, obs) -> np.ndarray:
+        """The action of this step (re-planning when due)."""
+        if self._t >= self._next:
+            self._replan(obs)
+            self._next = self._t + self._every
+        self._t += 1
+        return self.player.act(obs)
+
+    def conditions(self, obs) -> tuple[dict[str, torch.Tensor], np.ndarray, float]:
+        """The model batch (one row) of an observation, and the agent's floor point and yaw."""
+        parts = self.layout.split(obs)
+        pos = np.asarray(parts["position"], float)
+        yaw = math.atan2(parts["heading"][1], parts["heading"][0])
+        scene = np.clip(np.round(np.asarray(parts["occupancy"]) / CROP_UNIT_M), 0, 255)
+        pose = self._pose_now(yaw)
+        batch = {
+            "past": torch.as_tensor(parts["past_path"], dtype=torch.float32)[None],
+            "observer": torch.as_tensor(parts["observer_path"], dtype=torch.float32)[None],
+            "scene": torch.as_tensor(scene, dtype=torch.uint8)[None],
+            "pose": torch.as_tensor(pose, dtype=torch.float32)[None],
+        }
+        return batch, pos[:2], yaw
+
+    def _pose_now(self, yaw: float) -> np.ndarray:
+        """(144,) the frame being played, root orientation in the heading frame."""
+        m, t = self.player.motion, min(self.player.t, len(self.player.motion) - 1)
+        rots = np.concatenate([m.global_orient[t : t + 1, None], m.body_pose[t : t + 1]], axis=1)
+        return to_agent_body(matrix_to_rot6d(rots), heading_axes(yaw))[0]
+
+    def subgoal(self, xy: np.ndarray, yaw: float) -> np.ndarray:
+        """(3,) task mode's goal in the heading frame (see the module doc)."""
+        from scenes.navigation import NoPathError, plan_path, smooth_path
+
+        target = self.approach[np.argmin(np.linalg.norm(self.approach - xy, axis=1))]
+        try:
+            pts = smooth_path(plan_path(self.nav, xy, target), self.nav)
+            pts = np.vstack([xy, pts[1:], target])
+        except NoPathError:  # off the grid: head straight for it
+            pts = np.vstack([xy, target])
+        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        d = min(self.config.horizon_m, cum[-1])
+        i = min(int(np.searchsorted(cum, d, side="right")) - 1, len(seg) - 1)
+        frac = 0.0 if seg[i] == 0 else (d - cum[i]) / seg[i]
+        point = pts[i] + frac * (pts[i + 1] - pts[i])
+        rel = heading_axes(yaw)[:2, :2] @ (point - xy)
+        return np.array([rel[0], rel[1], 0.0])
+
+    def _replan(self, obs) -> None:
+        batch, xy, yaw = self.conditions(obs)
+        goal = None
+        if self.config.goal == "task":
+            goal = torch.as_tensor(self.subgoal(xy, yaw), dtype=torch.float32)[None]
+        out = self.model.sample(
+            batch, k=1, seed=self.seed * 7919 + self.plans, steps=self.config.steps, goal=goal
+        )
+        path = out["path"][0, 0].double().numpy()  # (56, 3)
+        body = out["body"][0, 0].double().numpy()  # (56, 144)
+        self.last_plan = {"goal": out["goal"][0, 0].numpy(), "path": path, "body": body}
+        self.player.play(self._motion(path, body, xy, yaw))
+        self.plans += 1
+
+    def _motion(self, path: np.ndarray, body: np.ndarray, xy: np.ndarray, yaw: float) -> Motion:
+        """The plan as a world-frame Motion at the env's rate, starting at the frame played now
+        (so playing it from its frame 1 continues without a jump)."""
+        axes = heading_axes(yaw)
+        cur = self.player.motion
+        t = min(self.player.t, len(cur) - 1)
+        rots = rot6d_to_matrix(to_world_body(body, axes))  # (56, 24, 3, 3)
+        transl = path @ axes + [xy[0], xy[1], 0.0]
+        transl[:, 2] += cur.transl[t, 2] - path[0, 2]  # keep today's pelvis height
+        plan = Motion(
+            transl=np.vstack([cur.transl[t : t + 1], transl]),
+            global_orient=np.concatenate([cur.global_orient[t : t + 1], rots[:, 0]]),
+            body_pose=np.concatenate([cur.body_pose[t : t + 1], rots[:, 1:]]),
+            betas=cur.betas,
+            fps=MODEL_FPS,
+        )
+        return plan.resample(self.fps)
