@@ -1,9 +1,13 @@
-"""Scripted RoomNav-v0 agents on every room split: goal reached, path ratio, collisions, falls.
+"""Policies in RoomNav-v0 on every room split: goal reached, path ratio, collisions, falls.
 
-    python -m benchmarks.room_scripted --episodes 24 --control kinematic physics --out runs/room_scripted
+    python -m benchmarks.room_policies --episodes 24 --control kinematic physics \
+        --policies scripted behavior --out runs/room_policies
 
-Each split's episodes are seeds 0..N-1 (scene, spawn, goal, observer behaviour and the agent's
-profile all drawn from the seed). Path ratio = pelvis path length / geodesic distance from the
+Policies: `scripted` (the RoomAgent that made the data) and `behavior` (the learned goal -> path
+-> body chain, `HierarchicalBehaviorPolicy`, walking to the env's goal; `--runs DIR` takes the
+stages from a runs folder instead of the shipped checkpoints). Each split's episodes are seeds
+0..N-1 (scene, spawn, goal, observer behaviour and the scripted agent's profile all drawn from
+the seed), the same for every policy. Path ratio = pelvis path length / geodesic distance from the
 spawn to the goal's approach area. Prints a markdown table and writes OUT/results.json.
 """
 
@@ -19,17 +23,40 @@ import numpy as np
 ROOM_SPLITS = ("rooms_train", "rooms_val", "rooms_test_iid", "rooms_test_novel")
 
 
-def run_split(split: str, control: str, episodes: int, assist: str) -> dict:
-    """Roll the scripted agent over `episodes` seeds of `split`; per-episode rows and means."""
+POLICIES = ("scripted", "behavior")
+
+
+def make_policy(name: str, runs: str | None = None):
+    """A RoomNav-v0 policy by bench name."""
+    if name == "scripted":
+        from policies.scripted.room import RoomAgent
+
+        return RoomAgent()
+    if name == "behavior":
+        from policies.behavior.hierarchy import BehaviorModel
+        from policies.behavior.policy import HierarchicalBehaviorPolicy
+
+        model = (
+            BehaviorModel(*(Path(runs) / n / "model" for n in ("goal", "path", "body")))
+            if runs
+            else BehaviorModel.shipped()
+        )
+        return HierarchicalBehaviorPolicy(model)
+    raise ValueError(f"policy {name!r}: expected one of {POLICIES}")
+
+
+def run_split(
+    split: str, control: str, episodes: int, assist: str, policy: str = "scripted", runs=None
+) -> dict:
+    """Roll `policy` over `episodes` seeds of `split`; per-episode rows and means."""
     from navenv.envs.registration import ROOM_MAX_EPISODE_STEPS
     from navenv.envs.room import RoomNavEnv
-    from policies.scripted.room import RoomAgent
 
     kw = {"control": control}
     if control == "physics":
         kw["assist"] = assist
     env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16, **kw)
-    agent = RoomAgent()
+    agent = make_policy(policy, runs)
     rows, steps, start = [], 0, time.perf_counter()
     for seed in range(episodes):
         obs, info = env.reset(seed=seed)
@@ -52,13 +79,14 @@ def run_split(split: str, control: str, episodes: int, assist: str) -> dict:
                 "seconds": env.dt * (t + 1),
                 "path_ratio": info["path_length"] / max(info["start_distance"], 1e-6),
                 "collision_s": info["collision_s"],
-                "replans": agent.replans,
+                "replans": getattr(agent, "replans", getattr(agent, "plans", 0)),
             }
         )
     wall = time.perf_counter() - start
     ok = [r for r in rows if r["success"]]
     return {
         "split": split,
+        "policy": policy,
         "control": control if control == "kinematic" else f"physics/{assist}",
         "episodes": episodes,
         "success": float(np.mean([r["success"] for r in rows])),
@@ -118,7 +146,9 @@ def main(argv=None) -> int:
     p.add_argument("--splits", nargs="+", default=list(ROOM_SPLITS))
     p.add_argument("--control", nargs="+", default=["kinematic", "physics"])
     p.add_argument("--assist", default="residual", choices=["none", "residual"])
-    p.add_argument("--out", default="runs/room_scripted")
+    p.add_argument("--policies", nargs="+", default=["scripted"], choices=POLICIES)
+    p.add_argument("--runs", default=None, help="behavior: stage runs folder (default: shipped)")
+    p.add_argument("--out", default="runs/room_policies")
     p.add_argument(
         "--modality",
         nargs=2,
@@ -142,23 +172,25 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     results = []
     print(
-        "| split | control | episodes | goal reached | falls | path ratio (median) | collision s/ep | env steps/s |"
+        "| policy | split | control | episodes | goal reached | falls | path ratio (median) "
+        "| collision s/ep | env steps/s |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for control in a.control:
-        for split in a.splits:
-            r = run_split(split, control, a.episodes, a.assist)
-            results.append(r)
-            ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
-            print(
-                f"| {split} | {r['control']} | {r['episodes']} | {100 * r['success']:.0f}% "
-                f"| {100 * r['falls']:.0f}% | {ratio} | {r['collision_s_mean']:.2f} "
-                f"| {r['steps_per_s']:.0f} |",
-                flush=True,
-            )
-            from scenes.atomic import write_atomic
+    print("|---|---|---|---|---|---|---|---|---|")
+    for policy in a.policies:
+        for control in a.control:
+            for split in a.splits:
+                r = run_split(split, control, a.episodes, a.assist, policy, a.runs)
+                results.append(r)
+                ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
+                print(
+                    f"| {policy} | {split} | {r['control']} | {r['episodes']} | {100 * r['success']:.0f}% "
+                    f"| {100 * r['falls']:.0f}% | {ratio} | {r['collision_s_mean']:.2f} "
+                    f"| {r['steps_per_s']:.0f} |",
+                    flush=True,
+                )
+                from scenes.atomic import write_atomic
 
-            write_atomic(out / "results.json", (json.dumps(results, indent=1) + "\n").encode())
+                write_atomic(out / "results.json", (json.dumps(results, indent=1) + "\n").encode())
     return 0
 
 
