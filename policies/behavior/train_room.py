@@ -11,6 +11,7 @@ so the figure is comparable across steps and across ablations), never a test-spl
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -123,7 +124,8 @@ def train_stage(
         "train": asdict(cfg),
         "command": command,
     }
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    tmp.replace(out / "summary.json")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 writes
+        tmp = out / "summary.json.tmp"
+        tmp.write_text(json.dumps(summary, indent=1) + "\n")
+        tmp.replace(out / "summary.json")
     return summary
