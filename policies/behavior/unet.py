@@ -123,7 +123,7 @@ class TemporalUNet(nn.Module):
         if control is not None:
             if self.control is None:
                 raise ValueError("TemporalUNet: built without a control branch (control_dim=0)")
-            add = self.control(h, control.transpose(1, 2), c)
+            add = self.control(control.transpose(1, 2), c)
         h, skips = self.enc(h, c, add)
         for up, block, skip in zip(self.up, self.dec, skips[-2::-1], strict=True):
             h = up(h)[..., : skip.shape[-1]]
@@ -132,7 +132,8 @@ class TemporalUNet(nn.Module):
 
 
 class ControlBranch(nn.Module):
-    """A copy of the encoder fed (x + MLP(control)); zero-initialised 1x1 outputs per level."""
+    """A copy of the encoder fed MLP(control) alone (as ATS: the coarser output, not the noisy
+    sample, which the main encoder already sees); zero-initialised 1x1 outputs per level."""
 
     def __init__(self, control_dim: int, channels: tuple[int, ...], cond_dim: int) -> None:
         super().__init__()
@@ -147,7 +148,7 @@ class ControlBranch(nn.Module):
             nn.init.zeros_(z.weight)
             nn.init.zeros_(z.bias)
 
-    def forward(self, h: torch.Tensor, control: torch.Tensor, cond: torch.Tensor) -> list:
-        """h (B, D, T) the main input, control (B, D_ctrl, T) -> per-level additions."""
+    def forward(self, control: torch.Tensor, cond: torch.Tensor) -> list:
+        """control (B, D_ctrl, T), cond (B, cond_dim) -> per-level additions."""
         _, skips = self.enc(self.embed(control), cond)
         return [z(s) for z, s in zip(self.zero, skips, strict=True)]
