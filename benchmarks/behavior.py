@@ -185,9 +185,10 @@ def _mean(rows: list[dict]) -> dict:
 def table(result: dict) -> str:
     """The results as text, ATS's published rows below ours."""
     head = " | ".join(f"{c} ({UNITS[c]})" for c in COLUMNS)
+    sampler = "DDPM 50" if not result.get("steps") else f"DDIM {result['steps']}"
     lines = [
         f"minADE, best of K = {result['k']}, mean of {result['trials']} trials, "
-        f"{result['windows']} windows per split (8 past -> 56 future frames at 10 fps)"
+        f"{result['windows']} windows per split (8 past -> 56 future frames at 10 fps), {sampler}"
     ]
     for split, s in result["splits"].items():
         lines += ["", f"{split} ({s['windows']} windows)", f"| row | {head} |", "|---" * 5 + "|"]

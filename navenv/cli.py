@@ -52,6 +52,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             trials=args.trials,
             windows=args.windows,
             seed=args.seed,
+            steps=args.steps,
         )
         print(table(result))
         return 0
@@ -245,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--trials", type=int, default=12, help="behavior: independent draws")
     bench.add_argument("--windows", type=int, default=128, help="behavior: windows per split")
+    bench.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="behavior: reverse steps per stage (default: the models' 50-step DDPM; fewer: DDIM)",
+    )
     bench.add_argument("--tracks", default=None, help="forecast: a folder (or file) of tracks")
     bench.add_argument(
         "--model", default=None, help="forecast: a path-model checkpoint (default: shipped)"

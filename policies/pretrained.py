@@ -50,6 +50,7 @@ _ACCEPTED = (
 _BUILTIN_METHOD_MODULES = {
     "bc": "policies.bc",
     "behavior_path": "policies.behavior.path",
+    "behavior_stage": "policies.behavior.stages",
     "climb_diffusion": "policies.climb_diffusion.diffusion",
     "navenv-cnn": "policies.encoders.cnn",
 }
