@@ -48,6 +48,7 @@ DESCENT_TOL_M = 1e-9  # float slack when testing that a step lies on a shortest 
 AT_POINT_M = 1e-9  # descent() is zero this close to the cell centre it would head for
 NEAREST_CHUNK = 256  # off-grid points per batch in nearest_walkable (bounds memory)
 DEFAULT_REACH_M = 0.45  # approach points lie this close to a footprint: arm's length
+BLOCKED_GRIDS_KEPT = 4  # blocked_disc copies kept per grid (one per planner and a spare or two)
 
 
 class NoPathError(ValueError):
@@ -123,9 +124,10 @@ class NavGrid:
     def to_cell(self, xy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(iy, ix) int arrays of the cells holding world points xy (..., 2); may be outside."""
         ij = np.floor((np.asarray(xy, float) - self.origin) / self.cell)
-        # Clip before the int cast so far-away or non-finite points land just outside the grid.
+        # Clip before the int cast so far-away or non-finite points land just outside the grid:
+        # fmax maps NaN to the low bound (what nan_to_num then clip did, without their wrappers).
         ny, nx = self.mask.shape
-        ij = np.clip(np.nan_to_num(ij, nan=-1.0), -1, max(ny, nx)).astype(np.int64)
+        ij = np.fmin(np.fmax(ij, -1.0), float(max(ny, nx))).astype(np.int64)
         return ij[..., 1], ij[..., 0]
 
     def to_world(self, iy: ArrayLike, ix: ArrayLike) -> np.ndarray:
@@ -224,16 +226,29 @@ class NavGrid:
             )
         return cache[margin]
 
-    def blocked_disc(self, xy: ArrayLike, radius: float, keep: ArrayLike | None = None) -> NavGrid:
-        """A copy with the cells within `radius` of xy blocked (except the cell of `keep`)."""
+    @cached_property
+    def _centres(self) -> np.ndarray:
+        """(ny, nx, 2) world centres of every cell."""
         ny, nx = self.mask.shape
-        centres = self.to_world(*np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij"))
-        mask = self.mask & (np.linalg.norm(centres - np.asarray(xy, float), axis=-1) > radius)
+        return self.to_world(*np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij"))
+
+    def blocked_disc(self, xy: ArrayLike, radius: float, keep: ArrayLike | None = None) -> NavGrid:
+        """A copy with the cells within `radius` of xy blocked (except the cell of `keep`).
+
+        The last few copies are kept by mask: planners re-plan about a person who has not moved
+        far, and a grid met again keeps its graph, components and clearance."""
+        mask = self.mask & (np.linalg.norm(self._centres - np.asarray(xy, float), axis=-1) > radius)
         if keep is not None:
             iy, ix = self.to_cell(keep)
             if self._inside(iy, ix) and self.mask[iy, ix]:
                 mask[iy, ix] = True
-        return NavGrid(mask=mask, origin=self.origin, cell=self.cell, name=self.name)
+        cache = self.__dict__.setdefault("_blocked", {})
+        key = mask.tobytes()
+        if key not in cache:
+            if len(cache) >= BLOCKED_GRIDS_KEPT:
+                del cache[next(iter(cache))]  # the oldest
+            cache[key] = NavGrid(mask=mask, origin=self.origin, cell=self.cell, name=self.name)
+        return cache[key]
 
     # ---------------------------------------------------------------- graph
     @cached_property
@@ -287,6 +302,10 @@ class DistanceField:
         nearest walkable cell's value plus the straight distance to it (never inf for a body a
         few centimetres over the clearance margin)."""
         xy = np.asarray(xy, float)
+        if xy.shape == (2,):  # one point on a walkable cell (each env step): its value, no search
+            iy, ix = self.nav.to_cell(xy)
+            if self.nav._inside(iy, ix) and self.nav.mask[iy, ix]:
+                return float(self.values[iy, ix])
         flat = xy.reshape(-1, 2)
         near = self.nav.nearest_walkable(flat)
         out = self.values[self.nav.to_cell(near)] + np.where(

@@ -38,10 +38,59 @@ def _is_torch(x) -> bool:
     return isinstance(x, torch.Tensor)
 
 
+_NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}
+
+
+def _np_cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross of 3-vectors, the same products and differences without its per-call set-up."""
+    return a[..., _NEXT] * b[..., _PREV] - a[..., _PREV] * b[..., _NEXT]
+
+
+def _np_clip(a, low, high):
+    """np.clip without its wrapper: a missing bound is the one ufunc np.clip calls itself."""
+    if high is None:
+        return np.maximum(a, low)
+    if low is None:
+        return np.minimum(a, high)
+    return np.clip(a, low, high)
+
+
+def _np_norm(a, axis, keepdims=False):
+    """np.linalg.norm along one axis: its own special case for real arrays, sqrt(sum(a * a))."""
+    if a.dtype.kind != "f":
+        return np.linalg.norm(a, axis=axis, keepdims=keepdims)
+    return np.sqrt(np.add.reduce(a * a, axis=axis, keepdims=keepdims))
+
+
+_TORCH_OPS: SimpleNamespace | None = None
+_NUMPY_OPS = SimpleNamespace(
+    stack=lambda xs, axis: np.stack(xs, axis=axis),
+    cat=lambda xs, axis: np.concatenate(xs, axis=axis),
+    norm=_np_norm,
+    cross=_np_cross,
+    clip=_np_clip,
+    where=np.where,
+    sqrt=np.sqrt,
+    sin=np.sin,
+    cos=np.cos,
+    atan2=np.arctan2,
+    asin=np.arcsin,
+    sum=lambda a, axis, keepdims=False: np.add.reduce(a, axis=axis, keepdims=keepdims),
+    zeros_like=np.zeros_like,
+    ones_like=np.ones_like,
+    argmax=lambda a, axis: np.argmax(a, axis=axis),
+    abs=np.abs,
+)
+
+
 def _ops(x) -> SimpleNamespace:
-    """The handful of array operations we need, for x's backend."""
-    if _is_torch(x):
-        return SimpleNamespace(
+    """The handful of array operations we need, for x's backend (built once per backend: the
+    conversions run per frame in the envs, where building them per call cost more than the math)."""
+    global _TORCH_OPS
+    if not _is_torch(x):
+        return _NUMPY_OPS
+    if _TORCH_OPS is None:
+        _TORCH_OPS = SimpleNamespace(
             stack=lambda xs, axis: torch.stack(xs, dim=axis),
             cat=lambda xs, axis: torch.cat(xs, dim=axis),
             norm=lambda a, axis, keepdims=False: torch.linalg.norm(a, dim=axis, keepdim=keepdims),
@@ -59,31 +108,21 @@ def _ops(x) -> SimpleNamespace:
             argmax=lambda a, axis: torch.argmax(a, dim=axis),
             abs=torch.abs,
         )
-    return SimpleNamespace(
-        stack=lambda xs, axis: np.stack(xs, axis=axis),
-        cat=lambda xs, axis: np.concatenate(xs, axis=axis),
-        norm=lambda a, axis, keepdims=False: np.linalg.norm(a, axis=axis, keepdims=keepdims),
-        cross=lambda a, b: np.cross(a, b),
-        clip=np.clip,
-        where=np.where,
-        sqrt=np.sqrt,
-        sin=np.sin,
-        cos=np.cos,
-        atan2=np.arctan2,
-        asin=np.arcsin,
-        sum=lambda a, axis, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
-        zeros_like=np.zeros_like,
-        ones_like=np.ones_like,
-        argmax=lambda a, axis: np.argmax(a, axis=axis),
-        abs=np.abs,
-    )
+    return _TORCH_OPS
+
+
+def _const(x, values: np.ndarray):
+    """`values` as an array of x's backend, dtype and device."""
+    if _is_torch(x):
+        return torch.as_tensor(values, dtype=x.dtype, device=x.device)
+    return values.astype(x.dtype, copy=False)
 
 
 def _asarray(x):
     if _is_torch(x):
         return x if x.is_floating_point() else x.double()
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def _check_last(x, dims: tuple[int, ...], name: str) -> None:
@@ -125,6 +164,18 @@ def _eye_like(x):
     return np.broadcast_to(np.eye(3, dtype=x.dtype), shape)
 
 
+# Shepperd's method. 4 q_i^2 = 1 +- m00 +- m11 +- m22 for i = w, x, y, z: the signs per row
+# (a - b is exactly a + (-b), so the sums are the textbook ones to the last bit).
+_SHEPPERD_SIGNS = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], float)
+# Flat (row-major) indices of the diagonal and of the off-diagonal pairs (m21, m12), (m02, m20),
+# (m10, m01).
+_DIAG, _PAIR_A, _PAIR_B = np.array([0, 4, 8]), np.array([7, 2, 3]), np.array([5, 6, 1])
+# Numerator of candidate i (row), component j: an index into (4 q_i^2 for i = w, x, y, z;
+# m21 - m12, m02 - m20, m10 - m01; m21 + m12, m02 + m20, m10 + m01). Candidate i is it / 2|q_i|.
+_SHEPPERD_TERMS = np.array([[0, 4, 5, 6], [4, 1, 9, 8], [5, 9, 2, 7], [6, 8, 7, 3]])
+_ARANGE4 = np.arange(4)
+
+
 def matrix_to_quat(m: Array) -> Array:
     """Rotation matrices (..., 3, 3) to unit quaternions (..., 4), (w, x, y, z), w >= 0.
 
@@ -133,32 +184,18 @@ def matrix_to_quat(m: Array) -> Array:
     m = _asarray(m)
     _check_last(m, (3, 3), "matrix_to_quat")
     o = _ops(m)
-    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    # 4*q_i^2 for each component; the largest gives the stable candidate
-    sq = o.stack(
-        [
-            1.0 + m00 + m11 + m22,
-            1.0 + m00 - m11 - m22,
-            1.0 - m00 + m11 - m22,
-            1.0 - m00 - m11 + m22,
-        ],
-        -1,
-    )
+    flat = m.reshape(*m.shape[:-2], 9)
+    diag = flat[..., _DIAG][..., None, :] * _const(m, _SHEPPERD_SIGNS)  # (..., 4, 3)
+    sq = 1.0 + diag[..., 0] + diag[..., 1] + diag[..., 2]  # (..., 4) = 4 q_i^2
     r = o.sqrt(o.clip(sq, _EPS, None))  # (..., 4) = 2|q_i|
-    candidates = o.stack(
-        [
-            o.stack([r[..., 0] ** 2, m21 - m12, m02 - m20, m10 - m01], -1) / (2 * r[..., 0:1]),
-            o.stack([m21 - m12, r[..., 1] ** 2, m10 + m01, m02 + m20], -1) / (2 * r[..., 1:2]),
-            o.stack([m02 - m20, m10 + m01, r[..., 2] ** 2, m12 + m21], -1) / (2 * r[..., 2:3]),
-            o.stack([m10 - m01, m20 + m02, m21 + m12, r[..., 3] ** 2], -1) / (2 * r[..., 3:4]),
-        ],
-        -2,
-    )  # (..., 4 candidates, 4)
+    a, b = flat[..., _PAIR_A], flat[..., _PAIR_B]
+    terms = o.cat([r**2, a - b, a + b], -1)  # (..., 10)
+    index, arange = _SHEPPERD_TERMS, _ARANGE4
+    if is_torch := _is_torch(m):
+        index, arange = torch.as_tensor(index, device=m.device), torch.arange(4, device=m.device)
+    candidates = terms[..., index] / (2 * r)[..., :, None]  # (..., 4 candidates, 4)
     best = o.argmax(sq, -1)[..., None]  # (..., 1)
-    arange = torch.arange(4, device=m.device) if _is_torch(m) else np.arange(4)
-    onehot = (best == arange).to(m.dtype) if _is_torch(m) else (best == arange).astype(m.dtype)
+    onehot = (best == arange).to(m.dtype) if is_torch else (best == arange).astype(m.dtype)
     q = o.sum(candidates * onehot[..., :, None], -2)  # (..., 4)
     q = q / o.norm(q, -1, keepdims=True)
     return o.where(q[..., 0:1] < 0, -q, q)
@@ -171,14 +208,18 @@ def quat_to_matrix(q: Array) -> Array:
     o = _ops(q)
     q = q / o.clip(o.norm(q, -1, keepdims=True), _EPS, None)
     w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    return o.stack(
-        [
-            o.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-            o.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-            o.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        -2,
-    )
+    rows = [
+        1 - 2 * (y * y + z * z),
+        2 * (x * y - w * z),
+        2 * (x * z + w * y),
+        2 * (x * y + w * z),
+        1 - 2 * (x * x + z * z),
+        2 * (y * z - w * x),
+        2 * (x * z - w * y),
+        2 * (y * z + w * x),
+        1 - 2 * (x * x + y * y),
+    ]
+    return o.stack(rows, -1).reshape(*q.shape[:-1], 3, 3)
 
 
 def quat_to_axis_angle(q: Array) -> Array:
@@ -242,14 +283,18 @@ def euler_xyz_to_matrix(angles: Array) -> Array:
     o = _ops(angles)
     ca, cb, cc = o.cos(angles[..., 0]), o.cos(angles[..., 1]), o.cos(angles[..., 2])
     sa, sb, sc = o.sin(angles[..., 0]), o.sin(angles[..., 1]), o.sin(angles[..., 2])
-    return o.stack(
-        [
-            o.stack([cb * cc, -cb * sc, sb], -1),
-            o.stack([ca * sc + sa * sb * cc, ca * cc - sa * sb * sc, -sa * cb], -1),
-            o.stack([sa * sc - ca * sb * cc, sa * cc + ca * sb * sc, ca * cb], -1),
-        ],
-        -2,
-    )
+    rows = [
+        cb * cc,
+        -cb * sc,
+        sb,
+        ca * sc + sa * sb * cc,
+        ca * cc - sa * sb * sc,
+        -sa * cb,
+        sa * sc - ca * sb * cc,
+        sa * cc + ca * sb * sc,
+        ca * cb,
+    ]
+    return o.stack(rows, -1).reshape(*angles.shape[:-1], 3, 3)
 
 
 def matrix_to_euler_xyz(m: Array) -> Array:
@@ -319,4 +364,11 @@ def is_rotation(m: np.ndarray, tol: float = 1e-4) -> np.ndarray:
     """Boolean (...,): which (..., 3, 3) matrices are proper rotations within tol."""
     m = np.asarray(m, dtype=np.float64)
     eye_err = np.abs(np.swapaxes(m, -1, -2) @ m - np.eye(3)).max(axis=(-1, -2))
-    return (eye_err < tol) & (np.linalg.det(m) > 0) & np.isfinite(m).all(axis=(-1, -2))
+    return (eye_err < tol) & (_det3(m) > 0) & np.isfinite(m).all(axis=(-1, -2))
+
+
+def _det3(m: np.ndarray) -> np.ndarray:
+    """Determinants (...,) of (..., 3, 3) by cofactors: a tenth of np.linalg.det's time on stacks
+    of small matrices. Its sign is all is_rotation reads, where M^T M is near I (|det| near 1)."""
+    r0, r1, r2 = m[..., 0, :], m[..., 1, :], m[..., 2, :]
+    return (r0 * _np_cross(r1, r2)).sum(axis=-1)

@@ -119,10 +119,13 @@ class VectorLayout:
             if a.shape[a.ndim - len(f.shape) :] != f.shape:
                 raise ValueError(f"join: {n} must end in shape {f.shape}, got {a.shape}")
             lead = a.shape[: a.ndim - len(f.shape)]
-            batch = lead if batch is None else np.broadcast_shapes(batch, lead)
+            batch = lead if batch in (None, lead) else np.broadcast_shapes(batch, lead)
             arrays.append(a)
         flat = [
-            np.broadcast_to(a, (*batch, *f.shape)).reshape(*batch, f.size)
+            # broadcast only what needs it: a policy joins one action per step
+            (
+                a if a.shape == (*batch, *f.shape) else np.broadcast_to(a, (*batch, *f.shape))
+            ).reshape(*batch, f.size)
             for a, f in zip(arrays, self.fields.values())
         ]
         return np.concatenate(flat, axis=-1).astype(dtype)

@@ -17,12 +17,18 @@ from navenv.body.skeleton import Skeleton
 from navenv.humanoid.index import HumanoidIndex
 
 GIMBAL_COS = 0.35  # |cos b| below this (|b| > ~70 deg): the x/z split is ill-conditioned
+_EYE3 = np.eye(3)
 
 
 def joint_angles(
-    motion: Motion, hinge_range: np.ndarray | None = None, start: np.ndarray | None = None
+    motion: Motion | np.ndarray,
+    hinge_range: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, 69) hinge angles (rad) that reproduce the motion's body pose, SMPL order, x y z per joint.
+
+    `motion`: a Motion, or its body pose (T, 23, 3, 3) alone (a player converting a motion a
+    piece at a time passes slices of it, sparing a checked Motion per piece).
 
     Each rotation has two Euler XYZ solutions, (a, b, c) and (a + pi, pi - b, c + pi). Frame by
     frame we keep the one closest to the previous frame (the first frame: closest to the middle
@@ -35,11 +41,11 @@ def joint_angles(
     `start` (69,): the angles of the frame before the motion's first (a motion converted in
     pieces, or continued from another): the first frame then continues from it.
     """
-    targets = motion.body_pose  # (T, 23, 3, 3)
-    e1 = matrix_to_euler_xyz(targets)  # (T, 23, 3)
+    targets = motion.body_pose if isinstance(motion, Motion) else np.asarray(motion)
+    e1 = matrix_to_euler_xyz(targets)  # (T, 23, 3) from (T, 23, 3, 3)
     e2 = np.stack([e1[..., 0] + np.pi, np.pi - e1[..., 1], e1[..., 2] + np.pi], -1)
     e1, e2 = _wrap(e1), _wrap(e2)
-    t = len(motion)
+    t = len(targets)
     out = np.empty_like(e1)
     ref = np.zeros_like(e1[0])
     if hinge_range is not None:
@@ -73,22 +79,23 @@ def _track_angles(
         err = matrix_to_axis_angle(np.swapaxes(rot, -1, -2) @ target)  # (J, 3), body frame
         if np.abs(err).max() < 1e-12:
             break
-        jac = _euler_body_jacobian(theta)  # (J, 3, 3): body angular velocity per angle rate
+        jac = _euler_body_jacobian(theta, rot)  # (J, 3, 3): body angular velocity per angle rate
         jt = np.swapaxes(jac, -1, -2)
-        lhs = jt @ jac + lam * np.eye(3)
+        lhs = jt @ jac + lam * _EYE3
         theta = theta + np.linalg.solve(lhs, (jt @ err[..., None]))[..., 0]
         lam *= 0.3
     return theta
 
 
-def _euler_body_jacobian(theta: np.ndarray) -> np.ndarray:
-    """(J, 3, 3) columns: body angular velocity of unit rates of a, b, c for R = Rx Ry Rz."""
-    b, c = theta[:, 1], theta[:, 2]
-    cb, sb, cc, sc = np.cos(b), np.sin(b), np.cos(c), np.sin(c)
-    col_a = np.stack([cb * cc, -cb * sc, sb], -1)  # Rz^T Ry^T e_x
-    col_b = np.stack([sc, cc, np.zeros_like(c)], -1)  # Rz^T e_y
-    col_c = np.broadcast_to(np.array([0.0, 0.0, 1.0]), col_a.shape)
-    return np.stack([col_a, col_b, col_c], -1)
+def _euler_body_jacobian(theta: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    """(J, 3, 3) columns: body angular velocity of unit rates of a, b, c for R = Rx Ry Rz, given
+    R = euler_xyz_to_matrix(theta) (J, 3, 3)."""
+    jac = np.zeros((len(theta), 3, 3))
+    jac[:, :, 0] = rot[:, 0]  # Rz^T Ry^T e_x = (cb cc, -cb sc, sb): R's first row
+    jac[:, 0, 1] = np.sin(theta[:, 2])  # Rz^T e_y = (sc, cc, 0)
+    jac[:, 1, 1] = np.cos(theta[:, 2])
+    jac[:, 2, 2] = 1.0  # e_z
+    return jac
 
 
 def _wrap(a: np.ndarray) -> np.ndarray:

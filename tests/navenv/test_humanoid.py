@@ -90,6 +90,17 @@ def test_joint_angles_reproduce_rotations_and_qpos_round_trips():
     np.testing.assert_allclose(back.transl, motion.transl, atol=1e-12)
 
 
+def test_joint_angles_of_a_body_pose_slice_match_those_of_the_motion():
+    # MotionPlayer converts slices of body_pose, continuing from the frame before each slice
+    motion = random_motion(t=20, seed=2)
+    idx = HumanoidIndex.from_model(compiled()[0])
+    whole = joint_angles(motion, idx.hinge_range)
+    first = joint_angles(motion.body_pose[:10], idx.hinge_range)
+    rest = joint_angles(motion.body_pose[10:], idx.hinge_range, start=first[-1])
+    np.testing.assert_array_equal(first, whole[:10])
+    np.testing.assert_array_equal(rest, joint_angles(motion.slice(10), idx.hinge_range, first[-1]))
+
+
 def test_joint_angles_are_continuous():
     # a slow full turn of one joint must not jump by 2 pi between frames
     t = np.linspace(0, 2 * np.pi, 90)

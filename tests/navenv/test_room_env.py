@@ -154,6 +154,8 @@ def test_occupancy_crop_sees_a_box_ahead_and_rotates_with_the_heading():
     side = crop.crop(occ, np.zeros(2), math.pi / 2)
     rows, cols = np.nonzero(side > 0)
     assert abs(((rows - 31.5) * 0.1).mean()) < 0.1 and ((cols - 31.5) * 0.1).mean() < -0.75
+    pts = np.random.default_rng(0).uniform(-8.0, 8.0, (500, 2))  # partly off the map
+    np.testing.assert_array_equal(occ.tops(pts[:, 0], pts[:, 1]), occ.columns(pts)[1])
     vox = EgoCrop(64, 0.1, "voxel", layers=8, height_m=2.0).crop(occ, np.zeros(2), 0.0)
     assert vox.shape == (8, 64, 64)
     assert vox[:2].sum() > 0 and vox[2:].sum() == 0  # 0.4 m tall: the two lowest 0.25 m layers

@@ -96,6 +96,14 @@ def test_geodesic_angle():
     np.testing.assert_allclose(R.geodesic_angle(np.eye(3), m), [0.5, 3.0], atol=1e-9)
 
 
+def test_is_rotation_rejects_reflections_and_drift():
+    m = mats()
+    assert R.is_rotation(m).all()
+    assert not R.is_rotation(-m).any()  # det -1
+    assert not R.is_rotation(m * 1.01).any()
+    assert not R.is_rotation(np.full((3, 3), np.nan))
+
+
 def test_bad_shapes_raise():
     with pytest.raises(ValueError, match="expected shape"):
         R.axis_angle_to_matrix(np.zeros((4, 2)))

@@ -197,6 +197,19 @@ def test_blocked_disc_eroded_and_bad_input():
         NavGrid.from_scene(scenes.Scene(name="bare", kind="room"))
 
 
+def test_blocked_disc_reuses_a_grid_with_the_same_mask():
+    nav = _grid(["1" * 20] * 20)
+    a = nav.blocked_disc((1.0, 1.0), 0.3)
+    assert nav.blocked_disc((1.001, 1.0), 0.3) is a  # the same cells blocked: the same grid
+    b = nav.blocked_disc((1.5, 1.0), 0.3)
+    assert b is not a and not np.array_equal(a.mask, b.mask)
+    fresh = NavGrid(mask=nav.mask.copy(), origin=nav.origin, cell=nav.cell)
+    np.testing.assert_array_equal(fresh.blocked_disc((1.5, 1.0), 0.3).mask, b.mask)
+    for k in range(10):  # only the last few are kept
+        nav.blocked_disc((0.2 + 0.15 * k, 1.0), 0.3)
+    assert nav.blocked_disc((1.0, 1.0), 0.3) is not a
+
+
 def test_goal_labels_and_region_table():
     assert GOAL_LABELS[label_id("sofa")] == "sofa" and len(set(GOAL_LABELS)) == len(GOAL_LABELS)
     with pytest.raises(ValueError, match="'piano'.*accepted: bed, sofa"):

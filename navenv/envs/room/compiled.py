@@ -62,6 +62,7 @@ class RoomWorld:
     occupancy: OccupancyMap
     goals: list[Goal]
     is_floor: np.ndarray  # (ngeom,) bool
+    is_humanoid: np.ndarray  # (ngeom,) bool: the agent's own geoms
     is_non_foot: np.ndarray  # (ngeom,) bool: humanoid geoms that must not touch the floor
     is_obstacle: np.ndarray  # (ngeom,) bool: colliding scene geoms but floors, and the observer
     observer_mocap: int  # mocap index of the observer body
@@ -142,6 +143,7 @@ def compile_room(scene: Scene, skeleton: Skeleton, config: RoomConfig) -> RoomWo
         occupancy=OccupancyMap.from_scene(scene, margin=config.crop_cells * config.crop_cell_m),
         goals=goals,
         is_floor=is_floor,
+        is_humanoid=is_humanoid,
         is_non_foot=is_non_foot,
         is_obstacle=is_obstacle,
         observer_mocap=int(model.body_mocapid[observer_body]),

@@ -480,7 +480,7 @@ class RoomNavEnv(gym.Env):
 
     def _history(self, ring: np.ndarray, xy: np.ndarray, yaw: float) -> np.ndarray:
         """(frames, 4) ring entries at the history rate, oldest first, in the heading frame."""
-        rows = np.roll(ring, -self._hist_head, axis=0)[self._hist_pick]
+        rows = ring[(self._hist_pick + self._hist_head) % len(ring)]  # the ring rolled to its head
         f = np.array([math.sin(yaw), -math.cos(yaw)])
         left = np.array([-f[1], f[0]])
         rel = rows[:, :2] - xy
@@ -529,7 +529,7 @@ class RoomNavEnv(gym.Env):
         if not d.ncon:
             return False
         geoms = d.contact.geom[: d.ncon]
-        hum = np.isin(geoms, self.index.geoms)
+        hum = self.world.is_humanoid[geoms]
         obst = self.world.is_obstacle[geoms]
         hit = ((hum[:, 0] & obst[:, 1]) | (hum[:, 1] & obst[:, 0])) & ~self._floor_like()
         return bool(hit.any())

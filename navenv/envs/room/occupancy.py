@@ -116,14 +116,26 @@ class OccupancyMap:
     # ---------------------------------------------------------------- cropping
     def columns(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(bottom, top) at world points xy (..., 2); empty outside the map."""
-        iy, ix = self._index(xy)
+        xy = np.asarray(xy)
+        cells, ok = self._cells(xy[..., 0], xy[..., 1])
+        return (
+            np.where(ok, self.bottom.ravel()[cells], np.inf),
+            np.where(ok, self.top.ravel()[cells], 0.0),
+        )
+
+    def tops(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """`columns`' top alone, at world points given by their x and y arrays (same shape)."""
+        cells, ok = self._cells(x, y)
+        return np.where(ok, self.top.ravel()[cells], 0.0)
+
+    def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat map indices of points (x, y), clipped onto the map, and which lie on it."""
+        # x and y apart: arrays with a trailing axis of 2 run numpy's inner loops two at a time.
+        ix = np.floor((x - self.origin[0]) / self.cell).astype(np.int64)
+        iy = np.floor((y - self.origin[1]) / self.cell).astype(np.int64)
         ny, nx = self.top.shape
         ok = (iy >= 0) & (iy < ny) & (ix >= 0) & (ix < nx)
-        iy, ix = np.clip(iy, 0, ny - 1), np.clip(ix, 0, nx - 1)
-        return (
-            np.where(ok, self.bottom[iy, ix], np.inf),
-            np.where(ok, self.top[iy, ix], 0.0),
-        )
+        return np.clip(iy, 0, ny - 1) * nx + np.clip(ix, 0, nx - 1), ok
 
 
 class EgoCrop:
@@ -139,20 +151,20 @@ class EgoCrop:
     ):
         self.cells, self.cell_m, self.mode = int(cells), float(cell_m), mode
         c = (np.arange(self.cells) - (self.cells - 1) / 2) * self.cell_m
-        hx, hy = np.meshgrid(c, c, indexing="ij")  # row i: heading x, column j: heading y
-        self._offsets = np.stack([hx, hy], axis=-1)  # (cells, cells, 2) heading-frame points
+        # row i: heading x, column j: heading y (cells, cells) heading-frame points
+        self._hx, self._hy = np.meshgrid(c, c, indexing="ij")
         edges = np.linspace(0.0, height_m, layers + 1)
         self._z_lo, self._z_hi = edges[:-1, None, None], edges[1:, None, None]
         self.shape = (self.cells, self.cells) if mode == "height" else (layers, *(self.cells,) * 2)
 
     def crop(self, occupancy: OccupancyMap, xy: np.ndarray, yaw: float) -> np.ndarray:
         """The crop at floor point `xy` for heading `yaw` (float32, `self.shape`)."""
-        f = np.array([math.sin(yaw), -math.cos(yaw)])  # facing direction
-        left = np.array([-f[1], f[0]])
-        world = xy + self._offsets[..., :1] * f + self._offsets[..., 1:] * left
-        bottom, top = occupancy.columns(world)
+        fx, fy = math.sin(yaw), -math.cos(yaw)  # facing direction; left is (-fy, fx)
+        x = xy[0] + self._hx * fx + self._hy * -fy
+        y = xy[1] + self._hx * fy + self._hy * fx
         if self.mode == "height":
-            return top.astype(np.float32)
+            return occupancy.tops(x, y).astype(np.float32)
+        bottom, top = occupancy.columns(np.stack([x, y], axis=-1))
         return ((bottom[None] < self._z_hi) & (top[None] > self._z_lo)).astype(np.float32)
 
 

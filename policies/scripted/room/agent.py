@@ -208,14 +208,15 @@ class RoomAgent:
     # ------------------------------------------------------------------ acting
     def act(self, obs) -> np.ndarray:
         """The action that moves the body to the plan's next frame (re-planning if blocked)."""
-        parts = self.obs_layout.split(obs)
-        pos = np.asarray(parts["position"], float)
-        yaw = math.atan2(parts["heading"][1], parts["heading"][0])
+        get = self.obs_layout.get
+        pos = np.asarray(get(obs, "position"), float)
+        heading = get(obs, "heading")
+        yaw = math.atan2(heading[1], heading[0])
         if self._t >= self._next_react:
             # never past the plan's last frame, so a finished leg is always looked at again
             step = max(round(REACT_EVERY_S * self.fps), 1)
             self._next_react = min(self._t + step, len(self._root) - 1)
-            ob = self._observer_world(parts["observer_path"][-1, :2], pos[:2], yaw)
+            ob = self._observer_world(get(obs, "observer_path")[-1, :2], pos[:2], yaw)
             arrived = np.linalg.norm(self._root[-1, :2] - self.target) <= ARRIVED_M
             blocked = (
                 self.react and self._reacts_left > 0 and not self.done and self._blocked_ahead(ob)

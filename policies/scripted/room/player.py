@@ -78,6 +78,10 @@ class MotionPlayer:
             seed = self._hinges[self.t]
         self.root = root
         self.motion = motion
+        # Kinematic action parts of every frame at once: the same per-frame arithmetic, batched.
+        centre, half = self.room_box
+        self._root_position = (root[:, :3] - centre) / half
+        self._root_rot6d = matrix_to_rot6d(quat_to_matrix(root[:, 3:]))
         self._hinges = np.zeros((len(motion), len(self.hinge_range)))  # (T, 69), filled lazily
         self._converted = 0
         self._seed = seed
@@ -91,7 +95,7 @@ class MotionPlayer:
             a = self._converted
             b = min(a + max(int(self.fps), 1), len(self._hinges))
             start = self._hinges[a - 1] if a > 0 else self._seed
-            self._hinges[a:b] = joint_angles(self.motion.slice(a, b), self.hinge_range, start)
+            self._hinges[a:b] = joint_angles(self.motion.body_pose[a:b], self.hinge_range, start)
             self._converted = b
         return self._hinges[t]
 
@@ -111,12 +115,11 @@ class MotionPlayer:
         return 2.0 * (self.hinge(t) - lo) / (hi - lo) - 1.0
 
     def _kinematic(self, t: int) -> np.ndarray:
-        centre, half = self.room_box
         a = self.action_layout.join(
             np.float64,
             hinge_targets=self._normalised_hinges(t),
-            root_position=(self.root[t, :3] - centre) / half,
-            root_rot6d=matrix_to_rot6d(quat_to_matrix(self.root[t, 3:])),
+            root_position=self._root_position[t],
+            root_rot6d=self._root_rot6d[t],
         )
         return np.clip(a, -1.0, 1.0).astype(np.float32)
 
