@@ -26,7 +26,7 @@ ROOM_SPLITS = ("rooms_train", "rooms_val", "rooms_test_iid", "rooms_test_novel")
 POLICIES = ("scripted", "behavior")
 
 
-def make_policy(name: str, runs: str | None = None):
+def make_policy(name: str, runs: str | None = None, replan_s: float | None = None):
     """A RoomNav-v0 policy by bench name."""
     if name == "scripted":
         from policies.scripted.room import RoomAgent
@@ -41,12 +41,23 @@ def make_policy(name: str, runs: str | None = None):
             if runs
             else BehaviorModel.shipped()
         )
-        return HierarchicalBehaviorPolicy(model)
+        from policies.behavior.policy import BehaviorPolicyConfig
+
+        cfg = (
+            BehaviorPolicyConfig() if replan_s is None else BehaviorPolicyConfig(replan_s=replan_s)
+        )
+        return HierarchicalBehaviorPolicy(model, cfg)
     raise ValueError(f"policy {name!r}: expected one of {POLICIES}")
 
 
 def run_split(
-    split: str, control: str, episodes: int, assist: str, policy: str = "scripted", runs=None
+    split: str,
+    control: str,
+    episodes: int,
+    assist: str,
+    policy: str = "scripted",
+    runs=None,
+    replan_s: float | None = None,
 ) -> dict:
     """Roll `policy` over `episodes` seeds of `split`; per-episode rows and means."""
     from navenv.envs.registration import ROOM_MAX_EPISODE_STEPS
@@ -56,7 +67,7 @@ def run_split(
     if control == "physics":
         kw["assist"] = assist
     env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16, **kw)
-    agent = make_policy(policy, runs)
+    agent = make_policy(policy, runs, replan_s)
     rows, steps, start = [], 0, time.perf_counter()
     for seed in range(episodes):
         obs, info = env.reset(seed=seed)
@@ -148,6 +159,7 @@ def main(argv=None) -> int:
     p.add_argument("--assist", default="residual", choices=["none", "residual"])
     p.add_argument("--policies", nargs="+", default=["scripted"], choices=POLICIES)
     p.add_argument("--runs", default=None, help="behavior: stage runs folder (default: shipped)")
+    p.add_argument("--replan-s", type=float, default=None, help="behavior: seconds per plan")
     p.add_argument("--out", default="runs/room_policies")
     p.add_argument(
         "--modality",
@@ -179,7 +191,7 @@ def main(argv=None) -> int:
     for policy in a.policies:
         for control in a.control:
             for split in a.splits:
-                r = run_split(split, control, a.episodes, a.assist, policy, a.runs)
+                r = run_split(split, control, a.episodes, a.assist, policy, a.runs, a.replan_s)
                 results.append(r)
                 ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
                 print(
