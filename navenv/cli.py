@@ -53,6 +53,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             windows=args.windows,
             seed=args.seed,
             steps=args.steps,
+            rows=args.rows,
         )
         print(table(result))
         return 0
@@ -246,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--trials", type=int, default=12, help="behavior: independent draws")
     bench.add_argument("--windows", type=int, default=128, help="behavior: windows per split")
+    bench.add_argument(
+        "--rows",
+        nargs="+",
+        default=None,
+        help="behavior: model rows to score (default: all of full, one-stage, 'w/o scene', "
+        "'w/o observer', 'w/o past' that have models)",
+    )
     bench.add_argument(
         "--steps",
         type=int,
