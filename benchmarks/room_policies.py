@@ -103,6 +103,7 @@ def run_split(
         "success": float(np.mean([r["success"] for r in rows])),
         "falls": float(np.mean([r["fall"] for r in rows])),
         "path_ratio_median": float(np.median([r["path_ratio"] for r in ok])) if ok else None,
+        "seconds_to_goal_median": float(np.median([r["seconds"] for r in ok])) if ok else None,
         "collision_s_mean": float(np.mean([r["collision_s"] for r in rows])),
         "steps_per_s": steps / wall,
         "rows": rows,
@@ -185,18 +186,20 @@ def main(argv=None) -> int:
     results = []
     print(
         "| policy | split | control | episodes | goal reached | falls | path ratio (median) "
-        "| collision s/ep | env steps/s |"
+        "| time to goal (median s) | collision s/ep | env steps/s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for policy in a.policies:
         for control in a.control:
             for split in a.splits:
                 r = run_split(split, control, a.episodes, a.assist, policy, a.runs, a.replan_s)
                 results.append(r)
                 ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
+                t = r["seconds_to_goal_median"]
+                secs = "-" if t is None else f"{t:.1f}"
                 print(
                     f"| {policy} | {split} | {r['control']} | {r['episodes']} | {100 * r['success']:.0f}% "
-                    f"| {100 * r['falls']:.0f}% | {ratio} | {r['collision_s_mean']:.2f} "
+                    f"| {100 * r['falls']:.0f}% | {ratio} | {secs} | {r['collision_s_mean']:.2f} "
                     f"| {r['steps_per_s']:.0f} |",
                     flush=True,
                 )
