@@ -116,7 +116,10 @@ def _chain(runs: Path | None, names: tuple[str, ...]):
         if runs is None:
             return SHIPPED[name] if name in SHIPPED else None
         d = runs / name / "model"
-        return d if d.is_dir() else None
+        unfinished = (runs / name / "checkpoint").is_dir() and not (
+            runs / name / "summary.json"
+        ).exists()
+        return d if d.is_dir() and not unfinished else None  # never a run still training
 
     parts = [src(n) for n in names]
     if len(names) == 1:
