@@ -25,23 +25,18 @@ from policies.diffusion.trainer import LoopConfig, Run, fit, refuse_existing
 VAL_LOSS_DRAWS = 4  # noise draws per val window in the val loss (fixed seeds)
 
 
-@dataclass
-class RoomTrainConfig:
-    """Optimisation settings (the model's are in StageConfig)."""
+@dataclass(frozen=True)
+class RoomTrainConfig(LoopConfig):
+    """The shared loop's settings (LoopConfig) and the data's (the model's are StageConfig)."""
 
-    steps: int = 2000
-    batch_size: int = 64
-    lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup: int = 100
-    ema_decay: float = 0.999
     eval_every: int = 250
     checkpoint_every: int = 250
     val_windows: int = 256
     stride: int = 10
     """Frames between consecutive training windows of an episode."""
     max_episodes: int | None = None
-    seed: int = 0
 
 
 @torch.no_grad()
@@ -102,18 +97,7 @@ def train_stage(
         card=card,
         name=f"train {model_cfg.stage}",
     )
-    loop = LoopConfig(
-        steps=cfg.steps,
-        batch_size=cfg.batch_size,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        warmup=cfg.warmup,
-        ema_decay=cfg.ema_decay,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
-        seed=cfg.seed,
-    )
-    res = fit(run, loop, out, resume=resume, progress=progress, stop_after=stop_after)
+    res = fit(run, cfg, out, resume=resume, progress=progress, stop_after=stop_after)
     summary = {
         "train_windows": n,
         "val_windows": len(vsel),

@@ -24,20 +24,16 @@ from policies.diffusion.trainer import LoopConfig, Run, fit, refuse_existing
 VAL_FRACTION = 0.1
 
 
-@dataclass
-class PathTrainConfig:
-    """Optimisation settings (the model's are in PathConfig)."""
+@dataclass(frozen=True)
+class PathTrainConfig(LoopConfig):
+    """The shared loop's settings (LoopConfig) for tracks (the model's are in PathConfig)."""
 
     steps: int = 4000
     batch_size: int = 256
-    lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup: int = 200
-    ema_decay: float = 0.999
     eval_every: int = 1000
-    checkpoint_every: int = 500
     val_windows: int = 512
-    seed: int = 0
 
 
 def window_arrays(files, cfg: PathConfig) -> dict[str, np.ndarray]:
@@ -134,18 +130,7 @@ def train_path(
         card=lambda row: _card(model_cfg, cfg, row, n, card_extra),
         name="train path",
     )
-    loop = LoopConfig(
-        steps=cfg.steps,
-        batch_size=cfg.batch_size,
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
-        warmup=cfg.warmup,
-        ema_decay=cfg.ema_decay,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
-        seed=cfg.seed,
-    )
-    res = fit(run, loop, out, resume=resume, progress=progress)
+    res = fit(run, cfg, out, resume=resume, progress=progress)
     summary = {
         "train_windows": n,
         "val_windows": len(vsel),

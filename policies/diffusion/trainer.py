@@ -42,11 +42,11 @@ LOG_FILE = "metrics.jsonl"
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """Optimisation settings of one run."""
+    """Optimisation settings of one run (a method's training config extends it)."""
 
-    steps: int
-    batch_size: int
-    lr: float
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 1e-3
     weight_decay: float = 0.0
     warmup: int = 0
     min_lr: float = 0.0
