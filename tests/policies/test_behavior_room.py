@@ -276,3 +276,15 @@ def test_policy_reads_the_observer_only_when_the_model_does(runs, data, tmp_path
             pol.act(env.obs_layout.join(**parts))
             plans.append(pol.last_plan["path"])
         assert (not np.allclose(plans[0], plans[1])) == changes
+
+
+def test_shipped_chain_walks_where_its_goal_is(data):
+    """The shipped models, steered to a goal 3 m ahead or 3 m to the left, walk there."""
+    chain = BehaviorModel.shipped()
+    w = load_room_tensors(data / "val", stride=8)
+    batch = w.batch([0, 0])
+    goal = torch.tensor([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]])
+    out = chain.sample(batch, k=2, seed=0, steps=10, goal=goal)
+    end = out["path"][:, :, -1, :2]  # (2, K, 2)
+    assert torch.isfinite(out["body"]).all()
+    assert (torch.linalg.norm(end - goal[:, None, :2], dim=-1) < 1.0).all()
