@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from policies.data.store import Manifest, ShardRecord, resume_manifest, write_manifest
+from policies.data.store import ShardRecord, resume_config, write_manifest
 from policies.data.tasks import DEFAULT_PLANNER, EpisodeTask, GenerateConfig, make_tasks
 from policies.data.workers import (
     load_planner,
@@ -77,25 +77,6 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _resume(out: Path, config: GenerateConfig, log) -> Manifest:
-    """The manifest to extend: a fresh one, or the existing one with its good shards kept."""
-    import navenv
-
-    fresh = Manifest(
-        config=config.to_json(),
-        fields=config.fields(),
-        fps=float(config.fps),
-        width=config.width,
-        height=config.height,
-        frames=config.frames,
-        episodes_planned=config.episodes,
-        navenv_version=navenv.__version__,
-    )
-    return resume_manifest(
-        out, fresh, log, normalise=lambda c: GenerateConfig.from_json(c).to_json()
-    )
-
-
 def generate(
     config: GenerateConfig,
     out: str | os.PathLike,
@@ -109,7 +90,7 @@ def generate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log = tqdm.write if progress else (lambda s: None)
-    manifest = _resume(out, config, log)
+    manifest = resume_config(out, config, log)
     done = {r.index for r in manifest.shards}
     todo = [k for k in range(config.num_shards) if k not in done]
     write_manifest(out, manifest)

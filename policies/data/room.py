@@ -26,11 +26,10 @@ from tqdm import tqdm
 from policies.data.store import (
     DatasetError,
     FieldSpec,
-    Manifest,
     ShardReader,
     encode_shard,
     load_manifest,
-    resume_manifest,
+    resume_config,
     write_manifest,
     write_shard,
 )
@@ -262,24 +261,11 @@ def generate_room_data(
     config: RoomDataConfig, out: str | os.PathLike, *, progress: bool = True
 ) -> dict:
     """Generate (or resume) the room dataset in `out`; returns throughput figures."""
-    import navenv
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log = tqdm.write if progress else (lambda s: None)
-    fresh = Manifest(
-        config=config.to_json(),
-        fields=config.fields(),
-        fps=float(config.fps),
-        width=config.width,
-        height=config.height,
-        frames=config.frames,
-        episodes_planned=config.episodes,
-        navenv_version=navenv.__version__,
-    )
-    manifest = resume_manifest(
-        out, fresh, log, normalise=lambda c: RoomDataConfig.from_json(c).to_json()
-    )
+    manifest = resume_config(out, config, log)
     write_manifest(out, manifest)
     done = {r.index for r in manifest.shards}
     rec = _Recorder(config)

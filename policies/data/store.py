@@ -272,6 +272,25 @@ def write_manifest(directory: str | os.PathLike, manifest: Manifest) -> Path:
     return path
 
 
+def resume_config(out: Path, config, log) -> Manifest:
+    """`resume_manifest` for a dataset config (climbing or room: to_json / from_json, fields(),
+    fps, width, height, frames, episodes): the fresh manifest is built from the config."""
+    import navenv
+
+    fresh = Manifest(
+        config=config.to_json(),
+        fields=config.fields(),
+        fps=float(config.fps),
+        width=config.width,
+        height=config.height,
+        frames=config.frames,
+        episodes_planned=config.episodes,
+        navenv_version=navenv.__version__,
+    )
+    kind = type(config)
+    return resume_manifest(out, fresh, log, normalise=lambda c: kind.from_json(c).to_json())
+
+
 def resume_manifest(out: Path, fresh: Manifest, log, normalise=None) -> Manifest:
     """The manifest a generation run extends: `fresh`, or `out`'s existing one with its good
     shards kept (DatasetConfigError naming every differing key when the config differs).
