@@ -239,3 +239,78 @@ def check_action(action, n: int) -> np.ndarray:
     if len(bad):
         raise ValueError(f"action: NaN or inf at indices {bad.tolist()}")
     return np.clip(a, -1.0, 1.0)
+
+
+CONTROL_MODES: tuple[str, ...] = ("physics", "kinematic")
+ASSIST_MODES: tuple[str, ...] = ("none", "residual")
+
+
+def humanoid_action_layout(
+    control: str, assist: str, box: str, extra: Sequence[tuple] = ()
+) -> VectorLayout:
+    """The action layout every humanoid env shares: hinge targets, the env's `extra` fields
+    (ClimbRoute's grips), the residual root wrench with assist="residual", and with
+    control="kinematic" the root pose over the env's box (`box`: its name in the reset info)."""
+    if control not in CONTROL_MODES:
+        raise ValueError(f"control={control!r}: expected one of {CONTROL_MODES}")
+    if assist not in ASSIST_MODES:
+        raise ValueError(f"assist={assist!r}: expected one of {ASSIST_MODES}")
+    if control == "kinematic" and assist != "none":
+        raise ValueError(
+            "assist='residual' needs control='physics': a kinematic root needs no assist"
+        )
+    from navenv.humanoid.names import NUM_HINGES
+
+    fields: list[tuple] = [
+        (
+            "hinge_targets",
+            NUM_HINGES,
+            -1.0,
+            1.0,
+            "",
+            "hinge targets normalised over each hinge's range (-1 = min, +1 = max), "
+            "names.HINGE_NAMES order",
+        ),
+        *extra,
+    ]
+    if assist == "residual":
+        fields += [
+            (
+                "assist_force",
+                3,
+                -1.0,
+                1.0,
+                "max_assist_force body weights",
+                "residual force on the pelvis, world frame",
+            ),
+            (
+                "assist_torque",
+                3,
+                -1.0,
+                1.0,
+                "max_assist_torque N m",
+                "residual torque on the pelvis, world frame",
+            ),
+        ]
+    if control == "kinematic":
+        name = box.replace("_", " ")
+        fields += [
+            (
+                "root_position",
+                3,
+                -1.0,
+                1.0,
+                f"{name} half extents",
+                f"pelvis position p = centre + a * half_extent over the {name} (reset info "
+                f"'{box}')",
+            ),
+            (
+                "root_rot6d",
+                6,
+                -1.0,
+                1.0,
+                "",
+                "pelvis rotation, its first two columns (Gram-Schmidt projected)",
+            ),
+        ]
+    return VectorLayout(fields)

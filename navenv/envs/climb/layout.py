@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from navenv.envs.layout import Field, ObsLayout, VectorLayout
+from navenv.envs.layout import (
+    ASSIST_MODES,
+    CONTROL_MODES,
+    Field,
+    ObsLayout,
+    VectorLayout,
+    humanoid_action_layout,
+)
 from navenv.envs.proprio import BODY_FIELDS
-from navenv.humanoid.names import LIMBS, NUM_HINGES
+from navenv.humanoid.names import LIMBS
 
-CONTROL_MODES: tuple[str, ...] = ("physics", "kinematic")
-ASSIST_MODES: tuple[str, ...] = ("none", "residual")
 OBS_MODES: tuple[str, ...] = ("ego", "state")
 
 _LIMB_COLUMNS = {limb: slice(i, i + 1) for i, limb in enumerate(LIMBS)}
@@ -93,23 +98,7 @@ def len_cols(columns: dict[str, slice]) -> int:
 
 def action_layout(control: str = "physics", assist: str = "none") -> VectorLayout:
     """The action layout of ClimbRoute-v0 made with `control` and `assist`."""
-    if control not in CONTROL_MODES:
-        raise ValueError(f"control={control!r}: expected one of {CONTROL_MODES}")
-    if assist not in ASSIST_MODES:
-        raise ValueError(f"assist={assist!r}: expected one of {ASSIST_MODES}")
-    if control == "kinematic" and assist != "none":
-        raise ValueError(
-            "assist='residual' needs control='physics': a kinematic root needs no assist"
-        )
-    fields: list[tuple] = [
-        (
-            "hinge_targets",
-            NUM_HINGES,
-            -1.0,
-            1.0,
-            "",
-            "hinge targets normalised over each hinge's range (-1 = min, +1 = max), names.HINGE_NAMES order",
-        ),
+    grips = (
         (
             "grips",
             4,
@@ -119,46 +108,8 @@ def action_layout(control: str = "physics", assist: str = "none") -> VectorLayou
             "> 0 close, <= 0 open (left hand, right hand, left foot, right foot)",
             _LIMB_COLUMNS,
         ),
-    ]
-    if assist == "residual":
-        fields += [
-            (
-                "assist_force",
-                3,
-                -1.0,
-                1.0,
-                "max_assist_force body weights",
-                "residual force on the pelvis, world frame",
-            ),
-            (
-                "assist_torque",
-                3,
-                -1.0,
-                1.0,
-                "max_assist_torque N m",
-                "residual torque on the pelvis, world frame",
-            ),
-        ]
-    if control == "kinematic":
-        fields += [
-            (
-                "root_position",
-                3,
-                -1.0,
-                1.0,
-                "climb box half extents",
-                "pelvis position p = centre + a * half_extent over the climb box (reset info 'climb_box')",
-            ),
-            (
-                "root_rot6d",
-                6,
-                -1.0,
-                1.0,
-                "",
-                "pelvis rotation, its first two columns (Gram-Schmidt projected)",
-            ),
-        ]
-    return VectorLayout(fields)
+    )
+    return humanoid_action_layout(control, assist, "climb_box", grips)
 
 
 def action_modes(size: int) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from gymnasium import spaces
 from navenv.body.rotations import matrix_to_quat, rot6d_to_matrix
 from navenv.body.skeleton import Skeleton
 from navenv.envs.ego import EgoVideo
-from navenv.envs.layout import check_action
+from navenv.envs.layout import ASSIST_MODES, CONTROL_MODES, check_action
 from navenv.envs.proprio import fill_body
 from navenv.envs.room.compiled import (
     OBSERVER_CAMERA,
@@ -33,13 +33,7 @@ from navenv.envs.room.compiled import (
     resolve_scene,
 )
 from navenv.envs.room.config import OBSERVER_MODES, RoomConfig
-from navenv.envs.room.layout import (
-    ASSIST_MODES,
-    CONTROL_MODES,
-    OBS_MODES,
-    action_layout,
-    obs_layout,
-)
+from navenv.envs.room.layout import OBS_MODES, action_layout, obs_layout
 from navenv.envs.room.observer import Observer
 from navenv.envs.room.occupancy import EgoCrop
 from navenv.envs.room.rewards import RewardState, reward_terms

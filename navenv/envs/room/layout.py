@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from navenv.envs.layout import ObsLayout, VectorLayout
+from navenv.envs.layout import (
+    ObsLayout,
+    VectorLayout,
+    humanoid_action_layout,
+)
 from navenv.envs.proprio import BODY_FIELDS
-from navenv.humanoid.names import NUM_HINGES
 from scenes.navigation import GOAL_LABELS
 
-CONTROL_MODES: tuple[str, ...] = ("physics", "kinematic")
-ASSIST_MODES: tuple[str, ...] = ("none", "residual")
 OBS_MODES: tuple[str, ...] = ("ego", "state")
 
 PROPRIO = VectorLayout(BODY_FIELDS)
@@ -86,42 +87,7 @@ def scene_layout(crop: str, cells: int, layers: int) -> VectorLayout:
 
 def action_layout(control: str = "kinematic", assist: str = "none") -> VectorLayout:
     """The action layout of RoomNav-v0 made with `control` and `assist`."""
-    if control not in CONTROL_MODES:
-        raise ValueError(f"control={control!r}: expected one of {CONTROL_MODES}")
-    if assist not in ASSIST_MODES:
-        raise ValueError(f"assist={assist!r}: expected one of {ASSIST_MODES}")
-    if control == "kinematic" and assist != "none":
-        raise ValueError(
-            "assist='residual' needs control='physics': a kinematic root needs no assist"
-        )
-    fields: list[tuple] = [
-        (
-            "hinge_targets",
-            NUM_HINGES,
-            -1.0,
-            1.0,
-            "",
-            "hinge targets normalised over each hinge's range (-1 = min, +1 = max)",
-        )
-    ]
-    if assist == "residual":
-        fields += [
-            ("assist_force", 3, -1.0, 1.0, "max_assist_force body weights", "world frame"),
-            ("assist_torque", 3, -1.0, 1.0, "max_assist_torque N m", "world frame"),
-        ]
-    if control == "kinematic":
-        fields += [
-            (
-                "root_position",
-                3,
-                -1.0,
-                1.0,
-                "room box half extents",
-                "pelvis p = centre + a * half_extent over the room box (reset info 'room_box')",
-            ),
-            ("root_rot6d", 6, -1.0, 1.0, "", "pelvis rotation, its first two columns"),
-        ]
-    return VectorLayout(fields)
+    return humanoid_action_layout(control, assist, "room_box")
 
 
 def obs_layout(
