@@ -4,8 +4,13 @@ A leg of behaviour: pick a place to stand at the goal (an approach point, nearer
 plan a path on the walkable grid (A* then string pulling; sometimes through a random waypoint:
 a detour), walk it with `policies.scripted.gait.walk_along` (real CMU walk cycles time-warped to
 the agent's speed, feet planted), turn to face the furniture, dwell, sometimes glance at the
-observer. While walking it watches the observer (from its observation) and, when the observer
-stands within its personal distance of the path ahead, re-plans around the observer's disc.
+observer. Where the furniture affords it and the profile draws it, the dwell is a use instead
+(`policies.scripted.room.uses`): the walk goes on to a spot by the seat and turns its back to
+it, then sits down and stands up (`policies.scripted.gait.sit`), or to a spot at the surface or
+shelf and reaches to it with one hand (`policies.scripted.gait.reach`). While walking it
+watches the observer (from its observation) and, when the observer stands within its personal
+distance of the path ahead, re-plans around the observer's disc (never while sitting or
+reaching: the pose would jump).
 
 As a Policy it plays the plan in the env's control mode with a `MotionPlayer`
 (`policies.scripted.room.player`): kinematic (the pose itself) or physics (the plan's joint
@@ -22,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from navenv.body.rotations import quat_to_matrix
-from policies.scripted.gait import MotionLibrary, stand, turn_in_place, walk_along
+from policies.scripted.gait import MotionLibrary, reach, sit, stand, turn_in_place, walk_along
 from policies.scripted.room.player import MotionPlayer
 from policies.scripted.room.profile import AgentProfile
+from policies.scripted.room.uses import FACES, SEAT_FRACTION, SURFACES, Use, plan_reach, plan_sit
 from scenes.navigation import (
     NavGrid,
     NoPathError,
@@ -47,6 +53,10 @@ SWING_MARGIN_M = 0.12  # paths keep this much beyond the grid's body radius wher
 LOOKAHEAD_S = 2.0  # how much of the path ahead it checks against the observer
 APPROACH_NEAR_M = 0.6  # approach points this much nearer are e times likelier
 DETOUR_MIN_M = 1.0  # a detour waypoint keeps this far from start and goal
+MIN_STEP_M = 0.05  # a use's spot nearer the walk's end than this is used from the end itself
+MIN_SIT_S = 3.0  # sitting lasts at least this (1 s down, a second seated, 1 s up)
+MIN_REACH_S = 2.5
+RIGHT_HAND_P = 0.8  # share of reaches made with the right hand
 
 
 class RoomAgent:
@@ -76,6 +86,9 @@ class RoomAgent:
             raise ValueError("RoomAgent.reset needs the RoomNav-v0 reset info (scene, goal, ...)")
         self.rng = np.random.default_rng(seed)
         self.profile = self.fixed_profile or AgentProfile.draw(self.rng)
+        # Sitting and reaching draw from their own stream (as the profile's use chances do):
+        # every other draw of a seed, and so its walks, stay what they were without them.
+        self.use_rng = self.rng.spawn(1)[0]
         self.scene = info["scene"]
         if self.scene.name not in self._nav:
             self._nav[self.scene.name] = NavGrid.from_scene(self.scene)
@@ -142,9 +155,16 @@ class RoomAgent:
         p = self.profile
         end_yaw = facing_yaw(self.target, self.goal)
         parts = []
+        self._leg_end = self.target  # where the leg ends: arrived when the plan ends near it
+        self._walk_frames = 0  # frames of the plan that are walking (re-planned when blocked)
         if path is None:  # boxed in (by the observer): stand a second and look again
             parts.append(stand(1.0, xy, yaw, self.fps, library=self.library))
         else:
+            use = self._use() if self.dwell else None
+            if use is not None:  # walk on to where the use is made, and turn as it needs
+                if np.linalg.norm(use.xy - path[-1]) >= MIN_STEP_M:
+                    path = np.vstack([path, use.xy])
+                end_yaw, self._leg_end = use.yaw, use.xy
             motion, _ = walk_along(
                 path,
                 speed=p.speed,
@@ -155,17 +175,56 @@ class RoomAgent:
                 rng=self.rng,
             )
             parts.append(motion)
+            self._walk_frames = len(motion)
             if self.dwell:
-                parts.append(self._dwell(motion, observer_xy))
+                parts.append(self._dwell(motion, observer_xy, use))
         self._set_plan(parts)
 
-    def _dwell(self, walk, observer_xy):
-        """Stand at the goal, sometimes turning toward the observer first."""
+    def _use(self) -> Use | None:
+        """Sit or reach at the goal, if it affords that, the profile draws it and there is room."""
+        p, label = self.profile, self.goal.label
+        if label in SEAT_FRACTION:
+            if p.sit_p > 0 and self.use_rng.random() < p.sit_p:
+                return plan_sit(
+                    self.goal,
+                    self.target,
+                    self.scene.regions,
+                    self.nav,
+                    self.library,
+                    carried_only=self.player.control == "physics",
+                )
+        elif label in SURFACES + FACES:
+            if p.reach_p > 0 and self.use_rng.random() < p.reach_p:
+                return plan_reach(
+                    self.goal, self.target, self.scene.regions, self.nav, self.use_rng
+                )
+        return None
+
+    def _dwell(self, walk, observer_xy, use: Use | None = None):
+        """Stand at the goal, sometimes turning toward the observer first; or sit, or reach."""
         p, end = self.profile, walk.transl[-1]
         xy = end[:2]
         yaw = _yaw_of(walk.global_orient[-1])
         secs = float(self.rng.uniform(*p.dwell_s))
-        if observer_xy is not None and self.rng.random() < p.glance_p:
+        # drawn whether or not it is used, so that the seed's later draws stay as they were
+        glance = observer_xy is not None and self.rng.random() < p.glance_p
+        if use is not None and use.kind == "sit":
+            return sit(
+                max(secs, MIN_SIT_S), xy, yaw, use.seat_height, self.fps, library=self.library
+            )
+        if use is not None:
+            side = "right" if self.use_rng.random() < RIGHT_HAND_P else "left"
+            return reach(
+                max(secs, MIN_REACH_S),
+                xy,
+                yaw,
+                use.target,
+                self.fps,
+                side,
+                from_above=use.from_above,
+                library=self.library,
+            )
+        if glance:
             d = np.asarray(observer_xy) - xy
             look = math.atan2(d[0], -d[1])
             turn, _ = turn_in_place(xy, yaw, look, self.fps, library=self.library)
@@ -217,9 +276,15 @@ class RoomAgent:
             step = max(round(REACT_EVERY_S * self.fps), 1)
             self._next_react = min(self._t + step, len(self._root) - 1)
             ob = self._observer_world(get(obs, "observer_path")[-1, :2], pos[:2], yaw)
-            arrived = np.linalg.norm(self._root[-1, :2] - self.target) <= ARRIVED_M
+            arrived = np.linalg.norm(self._root[-1, :2] - self._leg_end) <= ARRIVED_M
+            # only while walking: a sitting or reaching body is not re-planned out of its pose
+            walking = self._t < self._walk_frames
             blocked = (
-                self.react and self._reacts_left > 0 and not self.done and self._blocked_ahead(ob)
+                self.react
+                and self._reacts_left > 0
+                and not self.done
+                and walking
+                and self._blocked_ahead(ob)
             )
             if (self.done and not arrived) or blocked:
                 self.replans += 1
