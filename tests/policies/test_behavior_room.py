@@ -288,3 +288,27 @@ def test_shipped_chain_walks_where_its_goal_is(data):
     end = out["path"][:, :, -1, :2]  # (2, K, 2)
     assert torch.isfinite(out["body"]).all()
     assert (torch.linalg.norm(end - goal[:, None, :2], dim=-1) < 1.0).all()
+
+
+def test_free_mode_lets_the_goal_stage_choose_and_bad_config_is_refused(runs):
+    from navenv.envs.room import RoomNavEnv
+    from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
+
+    chain = BehaviorModel(*(runs / n / "model" for n in ("goal", "path", "body")))
+    env = RoomNavEnv(obs="state", scene_split="rooms_val")
+    obs, info = env.reset(seed=5)
+    goals = []
+    for mode in ("task", "free"):
+        pol = HierarchicalBehaviorPolicy(chain, BehaviorPolicyConfig(goal=mode, steps=2))
+        pol.reset(seed=5, info=info)
+        pol.act(obs)
+        goals.append(pol.last_plan["goal"])
+    _, xy, yaw = pol.conditions(obs)
+    assert np.allclose(goals[0], pol.subgoal(xy, yaw), atol=1e-6)  # task: the planned sub-goal
+    assert not np.allclose(goals[1], goals[0])  # free: the goal stage's own sample
+    with pytest.raises(ValueError, match="goal"):
+        BehaviorPolicyConfig(goal="wander")
+    with pytest.raises(ValueError, match="replan_s"):
+        BehaviorPolicyConfig(replan_s=0.0)
+    with pytest.raises(ValueError, match="reset info"):
+        HierarchicalBehaviorPolicy(chain).reset(seed=0, info={})
