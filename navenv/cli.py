@@ -387,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--videos", action="store_true", help="room: store ego and observer camera videos"
     )
     gen.add_argument(
+        "--observer-in-way",
+        type=float,
+        default=0.0,
+        help="room: share of episodes whose observer stands on the agent's way (0-1)",
+    )
+    gen.add_argument(
         "--workers", type=int, default=0, help="local worker processes (0: one per core)"
     )
     gen.add_argument(

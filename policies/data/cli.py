@@ -53,6 +53,7 @@ def _generate_room(args: argparse.Namespace) -> int:
         episode_seconds=args.episode_seconds,
         fps=args.fps or 10.0,
         videos=bool(args.videos),
+        observer_in_way=args.observer_in_way,
         width=args.width or 32,
         height=args.height or 32,
         seed=args.seed,

@@ -55,6 +55,10 @@ class RoomDataConfig:
     """Rate of the stored frames (the env runs at its policy rate, 30 Hz)."""
     videos: bool = False
     """Store the ego and observer camera videos."""
+    observer_in_way: float = 0.0
+    """Share of episodes whose observer stands on the agent's way to its first goal: otherwise
+    observers mostly follow, circle or pass, and an agent that has to step around one (the
+    interaction ATS's observer condition is for) is rare."""
     width: int = 32
     """Video width (pixels)."""
     height: int = 32
@@ -80,6 +84,10 @@ class RoomDataConfig:
             raise ValueError(
                 f"episode_seconds={self.episode_seconds} at fps={self.fps} gives fewer than "
                 f"{PAST_FRAMES + FUTURE_FRAMES} frames: one window needs that many"
+            )
+        if not 0.0 <= self.observer_in_way <= 1.0:
+            raise ValueError(
+                f"RoomDataConfig.observer_in_way={self.observer_in_way!r}: expected in [0, 1]"
             )
         if not 1.0 <= self.fps <= 30.0 or 480.0 % self.fps:
             raise ValueError(f"fps={self.fps}: expected a divisor of the 480 Hz physics in [1, 30]")
@@ -160,6 +168,15 @@ class _Recorder:
         agent.reset(seed=seed, info=info)
         uw = env
         goals = [(g.index, g.region.label) for g in uw.world.goals]
+        first = agent.choose_goal(goals)
+        if np.random.default_rng([seed, IN_WAY_STREAM]).random() < cfg.observer_in_way:
+            approach = uw.set_goal(first)["goal_approach"]
+            at = _point_on_way(uw.world.nav, info["agent_xy"], approach)
+            if at is not None:  # the seed draws the same room and spawn; the agent starts again
+                opts = {"goal": first, "observer": "stand", "observer_at": at}
+                obs, info = env.reset(seed=seed, options=opts)
+                agent.reset(seed=seed, info=info)
+                first = agent.choose_goal(goals)  # its stream restarted: the same goal again
         table: list[tuple] = []
 
         def send(index: int) -> None:
@@ -170,7 +187,7 @@ class _Recorder:
             r = ginfo["goal_region"]
             table.append((r.center[0], r.center[1], r.center[2], _label_id(r.label)))
 
-        send(agent.choose_goal(goals))
+        send(first)
         stride = round(1.0 / (uw.dt * cfg.fps))
         n = cfg.frames
         qpos, xy, yaw = [], np.zeros((n, 2)), np.zeros(n)
@@ -191,7 +208,7 @@ class _Recorder:
                     videos["ego"][i] = uw.ego_camera.render(uw.data)
                     videos["ob"][i] = uw.observer_view(cfg.width, cfg.height)
             if agent.done and len(table) < MAX_GOALS:
-                send(agent.choose_goal(goals))
+                send(first)
             obs, *_ = env.step(agent.act(obs))
         motion = motion_from_qpos(np.array(qpos), uw.index, uw.skeleton, cfg.fps)
         rots = np.concatenate([motion.global_orient[:, None], motion.body_pose], axis=1)
@@ -219,6 +236,32 @@ class _Recorder:
         if cfg.videos:
             out["ego_rgb"], out["observer_rgb"] = videos["ego"], videos["ob"]
         return out
+
+
+IN_WAY_STREAM = 7  # the random stream that picks in-the-way episodes (apart from the env's)
+IN_WAY_M = 1.8  # an in-the-way observer stands this far along the agent's shortest path
+IN_WAY_MIN_M = 2.5  # ... on ways at least this long (else the episode keeps its observer)
+
+
+def _point_on_way(nav, start, approach) -> np.ndarray | None:
+    """The point IN_WAY_M along the shortest walkable path from `start` to the nearest of the
+    goal's `approach` points, or None when that way is shorter than IN_WAY_MIN_M (or none)."""
+    from scenes.navigation import NoPathError, plan_path, smooth_path
+
+    xy = np.asarray(start, float)
+    approach = np.asarray(approach, float)
+    target = approach[np.argmin(np.linalg.norm(approach - xy, axis=1))]
+    try:
+        pts = smooth_path(plan_path(nav, xy, target), nav)
+    except NoPathError:
+        return None
+    pts = np.vstack([xy, pts[1:]])
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if cum[-1] < IN_WAY_MIN_M:
+        return None
+    i = int(np.searchsorted(cum, IN_WAY_M, side="right")) - 1
+    return pts[i] + (IN_WAY_M - cum[i]) / seg[i] * (pts[i + 1] - pts[i])
 
 
 def _label_id(label: str) -> int:

@@ -76,3 +76,26 @@ def test_videos_are_stored_when_asked(tmp_path):
 def test_bad_config_is_named(bad, match):
     with pytest.raises(ValueError, match=match):
         RoomDataConfig(**{**SHORT, **bad})
+
+
+def test_observer_in_way_stands_on_the_agents_shortest_path(tmp_path):
+    from policies.data.room import IN_WAY_M
+    from policies.data.store import ShardReader
+
+    cfg = RoomDataConfig(**{**SHORT, "split": "rooms_train", "episodes": 4, "observer_in_way": 1.0})
+    generate_room_data(cfg, tmp_path / "w", progress=False)
+    man = load_manifest(tmp_path / "w")
+    placed = 0
+    for rec in man.shards:
+        ep = ShardReader(tmp_path / "w", rec, man.fields).read(0)
+        ob = ep["observer"][:, :2]
+        if str(ep["observer_mode"]) != "stand" or np.ptp(ob, axis=0).max() > 1e-6:
+            continue  # a way too short to stand on keeps the observer the env drew
+        placed += 1
+        gap = np.linalg.norm(ob[0] - ep["root_xy"][0])
+        assert 1.0 < gap <= IN_WAY_M + 0.05  # on the way, 1.8 m along it
+        # the scripted agent steps around it rather than through it
+        assert np.linalg.norm(ep["root_xy"] - ob, axis=1).min() > 0.5
+    assert placed >= 1
+    with pytest.raises(ValueError, match="observer_in_way"):
+        RoomDataConfig(**{**SHORT, "observer_in_way": 1.5})
