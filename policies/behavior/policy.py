@@ -25,7 +25,13 @@ import torch
 
 from navenv.body.motion import Motion
 from navenv.body.rotations import matrix_to_rot6d, rot6d_to_matrix
-from policies.behavior.room_data import CROP_UNIT_M, heading_axes, to_agent_body, to_world_body
+from policies.behavior.room_data import (
+    CROP_UNIT_M,
+    PAST,
+    heading_axes,
+    to_agent_body,
+    to_world_body,
+)
 
 GOAL_MODES = ("task", "free")
 MODEL_FPS = 10.0
@@ -80,6 +86,14 @@ class HierarchicalBehaviorPolicy:
         self.player = MotionPlayer(info)
         self.fps = self.player.fps
         self.layout = info["obs_layout"]
+        crop = self.layout.vector.field("occupancy").shape
+        past = self.layout.vector.field("past_path").shape
+        if crop != (64, 64) or past != (PAST, 4):
+            raise ValueError(
+                f"HierarchicalBehaviorPolicy: the models read a 64 x 64 height crop and 8 past "
+                f"frames, the env gives occupancy {crop} and past_path {past}; make RoomNav-v0 "
+                "with RoomConfig(crop='height', crop_cells=64, history_frames=8) (the defaults)"
+            )
         scene = info["scene"]
         if scene.name not in self._nav:
             self._nav[scene.name] = NavGrid.from_scene(scene)

@@ -312,3 +312,9 @@ def test_free_mode_lets_the_goal_stage_choose_and_bad_config_is_refused(runs):
         BehaviorPolicyConfig(replan_s=0.0)
     with pytest.raises(ValueError, match="reset info"):
         HierarchicalBehaviorPolicy(chain).reset(seed=0, info={})
+    from navenv.envs.room import RoomConfig
+
+    voxel = RoomNavEnv(obs="state", scene_split="rooms_val", config=RoomConfig(crop="voxel"))
+    _, vinfo = voxel.reset(seed=0)
+    with pytest.raises(ValueError, match="crop='height'"):
+        HierarchicalBehaviorPolicy(chain).reset(seed=0, info=vinfo)
