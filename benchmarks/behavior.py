@@ -87,7 +87,6 @@ class NearestClip:
 
     def __init__(self, train) -> None:
         self.train = train
-        self.feat, self.mean, self.std = None, None, None
         f = self._raw(train.past, train.pose)
         self.mean, self.std = f.mean(0), f.std(0) + 1e-6
         self.feat = (f - self.mean) / self.std

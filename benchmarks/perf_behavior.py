@@ -15,7 +15,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 import torch
 
 TARGET_MS = 150.0
@@ -78,7 +77,7 @@ def main(argv=None) -> int:
             f"| {label} | {st['goal']:.0f} | {st['path']:.0f} | {st['body']:.0f} | {total:.0f} | "
             f"{total / ref:.2f} | {TARGET_MS:.0f} ms {ok} |"
         )
-    return 0 if np.isfinite(ref) else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -440,6 +440,20 @@ def resample_path(points: ArrayLike, spacing: float) -> np.ndarray:
     return np.column_stack([np.interp(q, s, pts[:, 0]), np.interp(q, s, pts[:, 1])])
 
 
+def path_length(points: ArrayLike) -> float:
+    """Arc length (m) of a (K, 2) polyline."""
+    return float(np.linalg.norm(np.diff(np.asarray(points, float), axis=0), axis=1).sum())
+
+
+def point_along(points: ArrayLike, distance: float) -> np.ndarray:
+    """(2,) the point `distance` metres of arc length along a (K, 2) polyline (clamped to its
+    ends)."""
+    pts = np.asarray(points, float)
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    d = min(max(float(distance), 0.0), s[-1])
+    return np.array([np.interp(d, s, pts[:, 0]), np.interp(d, s, pts[:, 1])])
+
+
 def _footprint(region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centre (2,), local axes as rows (2, 2), half extents (2,) of the region's xy box."""
     c = np.asarray(region.center[:2], float)

@@ -144,7 +144,7 @@ class HierarchicalBehaviorPolicy:
 
     def subgoal(self, xy: np.ndarray, yaw: float) -> np.ndarray:
         """(3,) task mode's goal in the heading frame (see the module doc)."""
-        from scenes.navigation import NoPathError, plan_path, smooth_path
+        from scenes.navigation import NoPathError, plan_path, point_along, smooth_path
 
         target = self.approach[np.argmin(np.linalg.norm(self.approach - xy, axis=1))]
         try:
@@ -152,12 +152,7 @@ class HierarchicalBehaviorPolicy:
             pts = np.vstack([xy, pts[1:], target])
         except NoPathError:  # off the grid: head straight for it
             pts = np.vstack([xy, target])
-        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
-        d = min(self.config.horizon_m, cum[-1])
-        i = min(int(np.searchsorted(cum, d, side="right")) - 1, len(seg) - 1)
-        frac = 0.0 if seg[i] == 0 else (d - cum[i]) / seg[i]
-        point = pts[i] + frac * (pts[i + 1] - pts[i])
+        point = point_along(pts, self.config.horizon_m)
         rel = heading_axes(yaw)[:2, :2] @ (point - xy)
         return np.array([rel[0], rel[1], 0.0])
 

@@ -246,7 +246,7 @@ IN_WAY_MIN_M = 2.5  # ... on ways at least this long (else the episode keeps its
 def _point_on_way(nav, start, approach) -> np.ndarray | None:
     """The point IN_WAY_M along the shortest walkable path from `start` to the nearest of the
     goal's `approach` points, or None when that way is shorter than IN_WAY_MIN_M (or none)."""
-    from scenes.navigation import NoPathError, plan_path, smooth_path
+    from scenes.navigation import NoPathError, path_length, plan_path, point_along, smooth_path
 
     xy = np.asarray(start, float)
     approach = np.asarray(approach, float)
@@ -256,12 +256,7 @@ def _point_on_way(nav, start, approach) -> np.ndarray | None:
     except NoPathError:
         return None
     pts = np.vstack([xy, pts[1:]])
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    if cum[-1] < IN_WAY_MIN_M:
-        return None
-    i = int(np.searchsorted(cum, IN_WAY_M, side="right")) - 1
-    return pts[i] + (IN_WAY_M - cum[i]) / seg[i] * (pts[i + 1] - pts[i])
+    return point_along(pts, IN_WAY_M) if path_length(pts) >= IN_WAY_MIN_M else None
 
 
 def _label_id(label: str) -> int:
