@@ -281,6 +281,36 @@ def markdown_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+SAMPLING_FIELDS = ("sampler", "sample_steps", "guidance")
+"""ClimbDiffusionConfig fields a model spec may override at evaluation (`PATH@key=value,...`)."""
+
+
+def parse_model_spec(spec: str) -> tuple[str, str, dict[str, object]]:
+    """(label, checkpoint, sampling overrides) of a `--model` spec `[LABEL=]PATH[@key=value,...]`,
+    e.g. `g2=climb_diffusion_small@guidance=2,sample_steps=20`; keys from SAMPLING_FIELDS, so a
+    sampler setting can be selected on val without retraining."""
+    label, sep, rest = spec.partition("=")
+    if not sep or "@" in label:  # no label: the '=' (if any) belongs to an override
+        label, rest = "", spec
+    path, _, opts = rest.partition("@")
+    if not path:
+        raise ValueError(f"--model {spec!r}: no checkpoint path")
+    casts = {"sampler": str, "sample_steps": int, "guidance": float}
+    overrides: dict[str, object] = {}
+    for item in filter(None, opts.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in casts:
+            raise ValueError(
+                f"--model {spec!r}: bad sampling override {item!r}; accepted: "
+                + ", ".join(f"{k}=VALUE" for k in SAMPLING_FIELDS)
+            )
+        try:
+            overrides[key] = casts[key](value)
+        except ValueError:
+            raise ValueError(f"--model {spec!r}: {key}={value!r} is not a number") from None
+    return label or Path(path).name + (f"@{opts}" if opts else ""), rest, overrides
+
+
 def run_eval(
     models: dict[str, str | os.PathLike],
     train_dir: str | os.PathLike,
@@ -289,7 +319,8 @@ def run_eval(
     *,
     progress: bool = True,
 ) -> dict:
-    """Evaluate `models` (label -> checkpoint) and the baselines on every split; writes
+    """Evaluate `models` (label -> checkpoint spec `PATH[@key=value,...]`, parse_model_spec)
+    and the baselines on every split; writes
     out_dir/results.json and out_dir/results.md and returns the results."""
     from policies.climb_diffusion.baselines import MeanMotion, NearestNeighbour
     from policies.climb_diffusion.data import load_windows
@@ -297,7 +328,12 @@ def run_eval(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    loaded = {label: load_pretrained(path) for label, path in models.items()}
+    loaded = {}
+    for label, path in models.items():
+        _, spec, overrides = parse_model_spec(str(path))
+        loaded[label] = load_pretrained(spec.partition("@")[0])
+        if overrides:  # sampler settings only: the weights and the architecture are the file's
+            loaded[label].config = loaded[label].config.updated(**overrides)
     if not loaded:
         raise ValueError("run_eval: no model to evaluate (pass at least one checkpoint)")
     ref = next(iter(loaded.values())).config
@@ -384,8 +420,8 @@ def run_from_args(args) -> int:
     """Run the evaluation the parsed arguments describe and print its table."""
     models = {}
     for m in args.model:
-        label, _, path = m.partition("=") if "=" in m else (Path(m).name, "", m)
-        models[label] = path
+        label, spec, _ = parse_model_spec(m)
+        models[label] = spec
     cfg = EvalConfig(tuple(args.splits), args.episodes, args.samples, args.workers, args.seed)
     payload = run_eval(models, args.train_data, args.out, cfg)
     print(markdown_table(payload["results"]))

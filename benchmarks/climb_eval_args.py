@@ -17,7 +17,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--model",
         nargs="+",
         default=["climb_diffusion_small"],
-        help="checkpoints (shipped name or directory), optionally LABEL=PATH",
+        help="checkpoints (shipped name or directory), as [LABEL=]PATH[@key=value,...] where the "
+        "keys override sampling: sampler, sample_steps, guidance",
     )
     p.add_argument("--train-data", required=True, help="training dataset (for the baselines)")
     p.add_argument("--out", required=True)

@@ -185,24 +185,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     argv = (
         sys.argv[sys.argv.index("climb-diffusion") + 1 :] if "climb-diffusion" in sys.argv else []
     )
-    result = climb_train.train(
-        climb_train.config_from_args(args),
-        args.data,
-        args.out,
-        val_dir=args.val,
-        resume=args.resume,
-        max_episodes=args.max_episodes,
-        eval_every=args.eval_every,
-        checkpoint_every=args.checkpoint_every,
-        device=args.device,
-        command=" ".join(["navenv train climb-diffusion", *argv]),
-    )
-    print(
-        f"trained {result.steps} steps in {result.seconds:.0f} s "
-        f"({result.clips_per_second:.1f} clips/s); best val MPJPE "
-        f"{result.best_val_mpjpe_mm:.0f} mm at step {result.best_step}; model in {args.out}/model"
-    )
-    return 0
+    return climb_train.run_from_args(args, " ".join(["navenv train climb-diffusion", *argv]))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -19,6 +19,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--out", required=True, help="run directory (checkpoint/, model/, metrics.jsonl)"
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--init",
+        default=None,
+        help="start from this checkpoint's weights and normaliser (shipped name or model "
+        "directory of the same architecture); a fresh schedule, unlike --resume",
+    )
     p.add_argument("--max-episodes", type=int, default=None, help="use the first N episodes")
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--checkpoint-every", type=int, default=500)

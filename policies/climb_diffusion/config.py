@@ -25,6 +25,20 @@ PRESETS: dict[str, dict[str, int]] = {
     "large": {"width": 1024, "depth": 24, "heads": 16},
 }
 """Model sizes by name (depth counts blocks: spatial and temporal alternate)."""
+ARCHITECTURE_FIELDS = (
+    "frames",
+    "fps",
+    "max_context",
+    "use_hold_positions",
+    "encoder",
+    "token_dim",
+    "width",
+    "depth",
+    "heads",
+    "mlp_ratio",
+    "prediction",
+)
+"""Fields two checkpoints must share for one's weights to start the other's training."""
 
 
 @dataclass

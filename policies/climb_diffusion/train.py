@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from policies.climb_diffusion.config import ClimbDiffusionConfig
+from policies.climb_diffusion.config import ARCHITECTURE_FIELDS, ClimbDiffusionConfig
 from policies.climb_diffusion.data import Windows, load_windows
 from policies.climb_diffusion.diffusion import ClimbDiffusionModel
 from policies.climb_diffusion.kinematics import feature_joints, global_mpjpe_mm
@@ -114,10 +114,14 @@ def train(
     progress: bool = True,
     command: str = "",
     stop_after: int | None = None,
+    init: str | Path | None = None,
 ) -> TrainResult:
     """Train (or resume) a run in `out_dir`; returns the summary (rank 0's view).
 
     stop_after: leave after this many steps of this call (checkpointed), as a killed run would.
+    init: a checkpoint (shipped name or model directory) whose weights and normaliser the run
+    starts from, under this config's fresh schedule (a warm restart; the architecture fields
+    must match); None fits the normaliser on the training set and starts from scratch.
     """
     dist = init_distributed(device)
     out = Path(out_dir)
@@ -136,7 +140,10 @@ def train(
         if val_dir is not None
         else None
     )
-    policy.fit_normaliser(train_w.motion, train_w.anchor)
+    if init is not None:
+        policy.load_state_dict(_init_state(init, config))
+    else:
+        policy.fit_normaliser(train_w.motion, train_w.anchor)
     policy.to(dist.device)
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -178,6 +185,24 @@ def train(
     )
 
 
+def _init_state(init: str | Path, config: ClimbDiffusionConfig) -> dict:
+    """The state dict of checkpoint `init` (float32), refused unless its architecture is
+    `config`'s."""
+    from policies.pretrained import load_pretrained
+
+    start = load_pretrained(init)
+    if getattr(start, "method", None) != "climb_diffusion":
+        raise ValueError(f"--init {init}: not a climb_diffusion checkpoint")
+    arch = ARCHITECTURE_FIELDS
+    diff = {k: (getattr(start.config, k), getattr(config, k)) for k in arch}
+    diff = {k: v for k, v in diff.items() if v[0] != v[1]}
+    if diff:
+        raise ValueError(
+            f"--init {init}: architecture differs from the run's config (checkpoint, run): {diff}"
+        )
+    return {k: v.float() if v.is_floating_point() else v for k, v in start.state_dict().items()}
+
+
 def _card(config: ClimbDiffusionConfig, row: dict, command: str) -> str:
     return (
         "# climb_diffusion\n\nSABR-CLIMB-style video-to-motion diffusion transformer "
@@ -209,9 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="navenv train climb-diffusion")
     add_train_arguments(parser)
     args = parser.parse_args(argv)
-    config = config_from_args(args)
+    return run_from_args(args, " ".join(["navenv train climb-diffusion", *(argv or sys.argv[1:])]))
+
+
+def run_from_args(args: argparse.Namespace, command: str) -> int:
+    """Train the run the parsed `navenv train climb-diffusion` arguments describe; prints the
+    summary and returns the exit status (the CLI and `python -m` share it)."""
     result = train(
-        config,
+        config_from_args(args),
         args.data,
         args.out,
         val_dir=args.val,
@@ -220,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every,
         device=args.device,
-        command=" ".join(["navenv train climb-diffusion", *(argv or sys.argv[1:])]),
+        command=command,
+        init=args.init,
     )
     print(
         f"trained {result.steps} steps in {result.seconds:.0f} s ({result.clips_per_second:.1f} "
-        f"clips/s); best val MPJPE {result.best_val_mpjpe_mm:.0f} mm at step {result.best_step}"
+        f"clips/s); best val MPJPE {result.best_val_mpjpe_mm:.0f} mm at step {result.best_step}; "
+        f"model in {args.out}/model"
     )
     return 0
 

@@ -78,3 +78,18 @@ def test_eval_writes_a_table_with_every_method(tmp_path):
         assert methods[name]["mpjpe_mm"] <= methods[name]["mpjpe_mean_k_mm"] + 1e-9
     assert payload["results"]["val"]["tiny"]["windows"] == methods["tiny"]["windows"]
     assert "| val | tiny |" in (tmp_path / "eval" / "results.md").read_text()
+
+
+def test_model_spec_carries_sampling_overrides_and_refuses_others():
+    from benchmarks.climb_eval import parse_model_spec
+
+    assert parse_model_spec("runs/a/model") == ("model", "runs/a/model", {})
+    label, spec, over = parse_model_spec("g2=climb_diffusion_small@guidance=2,sample_steps=20")
+    assert (label, spec) == ("g2", "climb_diffusion_small@guidance=2,sample_steps=20")
+    assert over == {"guidance": 2.0, "sample_steps": 20}
+    label, _, over = parse_model_spec("climb_diffusion_small@sampler=dpm")
+    assert label == "climb_diffusion_small@sampler=dpm" and over == {"sampler": "dpm"}
+    with pytest.raises(ValueError, match="accepted: sampler=VALUE"):
+        parse_model_spec("x=ckpt@width=64")  # architecture is the checkpoint's, not a setting
+    with pytest.raises(ValueError, match="not a number"):
+        parse_model_spec("ckpt@guidance=lots")

@@ -182,3 +182,43 @@ def test_retrieval_sampler_returns_the_nearest_training_window(dataset, tmp_path
         assert float(err.min()) < 1e-5
     with pytest.raises(FileNotFoundError, match="NAVENV_RETRIEVAL_DATA"):
         RetrievalSampler(ClimbDiffusionModel(cfg), data=tmp_path)
+
+
+def test_init_starts_from_a_checkpoint_and_refuses_another_architecture(dataset, tmp_path):
+    """--init: the run's first loss is the checkpoint's (weights and normaliser carried over,
+    a fresh schedule), unlike a fresh start; a checkpoint of another width is refused."""
+    from navenv.cli import main
+    from policies.pretrained import load_pretrained
+
+    fixed = ["frames=8", "fps=10", "max_context=4", "max_known=3", "batch_size=4"]
+
+    def command(out: str, *extra: str, sets: tuple[str, ...] = ()) -> list[str]:
+        return [
+            "train",
+            "climb-diffusion",
+            "--data",
+            str(dataset),
+            "--config",
+            "tiny",
+            "--out",
+            str(tmp_path / out),
+            *extra,
+            "--set",
+            *fixed,
+            *sets,
+        ]
+
+    assert main(command("base", sets=("steps=40", "warmup_steps=2", "lr=3e-3"))) == 0
+    base = load_pretrained(tmp_path / "base" / "model")
+    init = ["--init", str(tmp_path / "base" / "model")]
+    assert main(command("warm", *init, sets=("steps=1", "lr=1e-9", "warmup_steps=0"))) == 0
+    warm = load_pretrained(tmp_path / "warm" / "model")
+    train(tiny_train(steps=1, lr=1e-9, warmup_steps=0), dataset, tmp_path / "cold", progress=False)
+    cold = load_pretrained(tmp_path / "cold" / "model").state_dict()
+    # a vanishing learning rate: the warm run's weights are the checkpoint's, the cold's are not
+    for name, value in base.state_dict().items():
+        assert torch.allclose(warm.state_dict()[name], value, atol=1e-6), name
+    assert not torch.allclose(
+        cold["model.motion_in.weight"], base.state_dict()["model.motion_in.weight"]
+    )
+    assert main(command("wide", *init, sets=("steps=1", "width=48"))) == 2  # architecture differs
