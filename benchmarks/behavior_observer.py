@@ -7,6 +7,9 @@ models' conditions, the plans differ; the script prints how (the paths' largest 
 each comes to the observer) and writes a side-by-side tripod video and a top-down plot:
 
     MUJOCO_GL=egl python -m benchmarks.behavior_observer --seed 4 --out docs/images
+
+`--no-avoid-observer` plans the task sub-goal on the observer-free shortest path (the policy's
+behaviour before `BehaviorPolicyConfig.avoid_observer`), for the comparison.
 """
 
 from __future__ import annotations
@@ -19,8 +22,17 @@ from pathlib import Path
 import numpy as np
 
 
-def rollout(model, seed: int, observer_at, seconds: float, render: bool, steps: int | None):
-    """Pelvis path (T, 2) and tripod frames of one rollout with the observer standing at a point."""
+def rollout(
+    model,
+    seed: int,
+    observer_at,
+    seconds: float,
+    render: bool,
+    steps: int | None,
+    avoid_observer: bool = True,
+):
+    """Pelvis path (T, 2) and tripod frames of one rollout with the observer standing at a point
+    (`avoid_observer`: BehaviorPolicyConfig's, the sub-goal planned round the observer)."""
     from navenv.envs.room import RoomNavEnv
     from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
 
@@ -32,7 +44,8 @@ def rollout(model, seed: int, observer_at, seconds: float, render: bool, steps: 
         render_height=240,
     )
     obs, info = env.reset(seed=seed, options={"observer": "stand", "observer_at": observer_at})
-    pol = HierarchicalBehaviorPolicy(model, BehaviorPolicyConfig(seed=seed, steps=steps))
+    cfg = BehaviorPolicyConfig(seed=seed, steps=steps, avoid_observer=avoid_observer)
+    pol = HierarchicalBehaviorPolicy(model, cfg)
     pol.reset(seed=seed, info=info)
     path, frames = [], []
     for _ in range(round(seconds / env.dt)):
@@ -84,6 +97,11 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=10, help="DDIM steps per stage")
     p.add_argument("--out", default="runs/behavior_observer")
     p.add_argument("--no-video", action="store_true")
+    p.add_argument(
+        "--no-avoid-observer",
+        action="store_true",
+        help="sub-goal on the observer-free shortest path (BehaviorPolicyConfig.avoid_observer)",
+    )
     a = p.parse_args(argv)
     model = (
         BehaviorModel(*(Path(a.runs) / n / "model" for n in ("goal", "path", "body")))
@@ -93,12 +111,15 @@ def main(argv=None) -> int:
     on, away, way = spawn_and_way(a.seed, a.on_path_m)
     runs = {}
     for name, at in (("observer away", away), ("observer on the way", on)):
-        path, frames, info = rollout(model, a.seed, at, a.seconds, not a.no_video, a.steps)
+        path, frames, info = rollout(
+            model, a.seed, at, a.seconds, not a.no_video, a.steps, not a.no_avoid_observer
+        )
         runs[name] = {"at": at, "path": path, "frames": frames, "success": info["is_success"]}
     pa, pb = runs["observer away"]["path"], runs["observer on the way"]["path"]
     n = min(len(pa), len(pb))
     report = {
         "seed": a.seed,
+        "avoid_observer": not a.no_avoid_observer,
         "max_gap_m": float(np.linalg.norm(pa[:n] - pb[:n], axis=1).max()),
         **{
             f"{k}: closest to observer m": float(np.linalg.norm(r["path"] - r["at"], axis=1).min())

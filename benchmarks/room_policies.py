@@ -8,7 +8,20 @@ Policies: `scripted` (the RoomAgent that made the data) and `behavior` (the lear
 stages from a runs folder instead of the shipped checkpoints). Each split's episodes are seeds
 0..N-1 (scene, spawn, goal, observer behaviour and the scripted agent's profile all drawn from
 the seed), the same for every policy. Path ratio = pelvis path length / geodesic distance from the
-spawn to the goal's approach area. Prints a markdown table and writes OUT/results.json.
+spawn to the goal's approach area. Closest to observer = the least pelvis-to-observer floor
+distance of an episode (the observer's personal room kept, or not).
+
+`--observer-in-way P` puts the observer in the agent's way in a share P of the episodes, chosen
+and placed as `navenv data generate --env room --observer-in-way` does (episode seed s is one
+when `default_rng([s, IN_WAY_STREAM])` draws below P; the observer then stands still
+IN_WAY_M along the shortest path to the env's goal, on ways at least IN_WAY_MIN_M long; shorter
+ones keep the observer the env drew). `--no-avoid-observer` runs the behaviour policy with its
+sub-goal on the observer-free shortest path (`BehaviorPolicyConfig.avoid_observer=False`);
+`--scene-guidance W` nudges its sampled paths off the occupancy crop's occupied cells
+(`BehaviorPolicyConfig.scene_guidance`):
+
+    python -m benchmarks.room_policies --episodes 12 --control kinematic \
+        --splits rooms_test_iid rooms_test_novel --observer-in-way 1 --policies scripted behavior
 """
 
 from __future__ import annotations
@@ -24,10 +37,17 @@ ROOM_SPLITS = ("rooms_train", "rooms_val", "rooms_test_iid", "rooms_test_novel")
 
 
 POLICIES = ("scripted", "behavior")
+HALF_M = 0.5  # closer than this to the observer counts as brushing past it
 
 
-def make_policy(name: str, runs: str | None = None, replan_s: float | None = None):
-    """A RoomNav-v0 policy by bench name."""
+def make_policy(
+    name: str,
+    runs: str | None = None,
+    replan_s: float | None = None,
+    avoid_observer: bool = True,
+    scene_guidance: float = 0.0,
+):
+    """A RoomNav-v0 policy by bench name (the behaviour options apply to `behavior` only)."""
     if name == "scripted":
         from policies.scripted.room import RoomAgent
 
@@ -43,10 +63,10 @@ def make_policy(name: str, runs: str | None = None, replan_s: float | None = Non
         )
         from policies.behavior.policy import BehaviorPolicyConfig
 
-        cfg = (
-            BehaviorPolicyConfig() if replan_s is None else BehaviorPolicyConfig(replan_s=replan_s)
-        )
-        return HierarchicalBehaviorPolicy(model, cfg)
+        kw: dict = {"avoid_observer": avoid_observer, "scene_guidance": scene_guidance}
+        if replan_s is not None:
+            kw["replan_s"] = replan_s
+        return HierarchicalBehaviorPolicy(model, BehaviorPolicyConfig(**kw))
     raise ValueError(f"policy {name!r}: expected one of {POLICIES}")
 
 
@@ -58,8 +78,13 @@ def run_split(
     policy: str = "scripted",
     runs=None,
     replan_s: float | None = None,
+    observer_in_way: float = 0.0,
+    avoid_observer: bool = True,
+    scene_guidance: float = 0.0,
 ) -> dict:
-    """Roll `policy` over `episodes` seeds of `split`; per-episode rows and means."""
+    """Roll `policy` over `episodes` seeds of `split`; per-episode rows and means
+    (`observer_in_way`: the share of episodes with the observer standing in the agent's way,
+    see the module doc)."""
     from navenv.envs.registration import ROOM_MAX_EPISODE_STEPS
     from navenv.envs.room import RoomNavEnv
 
@@ -67,16 +92,18 @@ def run_split(
     if control == "physics":
         kw["assist"] = assist
     env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16, **kw)
-    agent = make_policy(policy, runs, replan_s)
+    agent = make_policy(policy, runs, replan_s, avoid_observer, scene_guidance)
     rows, steps, start = [], 0, time.perf_counter()
     for seed in range(episodes):
-        obs, info = env.reset(seed=seed)
+        obs, info, in_way = reset_episode(env, seed, observer_in_way)
         agent.reset(seed=seed, info=info)
         fell, t = False, 0
+        closest = _gap(info)
         for t in range(ROOM_MAX_EPISODE_STEPS):  # noqa: B007 (t is the episode length)
             obs, _, term, trunc, info = env.step(agent.act(obs))
             steps += 1
             fell = fell or info["reward_fall"] != 0.0
+            closest = min(closest, _gap(info))
             if term or trunc:
                 break
         rows.append(
@@ -85,6 +112,8 @@ def run_split(
                 "scene": info_scene(env),
                 "goal": info["goal_label"],
                 "observer": info["observer_mode"],
+                "observer_in_way": in_way,
+                "closest_to_observer_m": closest,
                 "success": bool(info["is_success"]),
                 "fall": bool(fell),
                 "seconds": env.dt * (t + 1),
@@ -95,9 +124,19 @@ def run_split(
         )
     wall = time.perf_counter() - start
     ok = [r for r in rows if r["success"]]
+    opts = []
+    if policy == "behavior" and not avoid_observer:
+        opts.append("avoid off")
+    if policy == "behavior" and scene_guidance:
+        opts.append(f"guidance {scene_guidance:g}")
+    name = f"{policy} ({', '.join(opts)})" if opts else policy
+    closest = [r["closest_to_observer_m"] for r in rows]
+    in_way = [r["closest_to_observer_m"] for r in rows if r["observer_in_way"]]
     return {
         "split": split,
-        "policy": policy,
+        "policy": name,
+        "observer_in_way": observer_in_way,
+        "episodes_in_way": sum(r["observer_in_way"] for r in rows),
         "control": control if control == "kinematic" else f"physics/{assist}",
         "episodes": episodes,
         "success": float(np.mean([r["success"] for r in rows])),
@@ -105,9 +144,37 @@ def run_split(
         "path_ratio_median": float(np.median([r["path_ratio"] for r in ok])) if ok else None,
         "seconds_to_goal_median": float(np.median([r["seconds"] for r in ok])) if ok else None,
         "collision_s_mean": float(np.mean([r["collision_s"] for r in rows])),
+        "closest_to_observer_m_mean": float(np.mean(closest)),
+        "closest_to_observer_m_min": float(np.min(closest)),
+        "within_half_m": float(np.mean(np.array(closest) < HALF_M)),
+        "closest_in_way_m_mean": float(np.mean(in_way)) if in_way else None,
+        "closest_in_way_m_min": float(np.min(in_way)) if in_way else None,
         "steps_per_s": steps / wall,
         "rows": rows,
     }
+
+
+def reset_episode(env, seed: int, observer_in_way: float = 0.0) -> tuple:
+    """(obs, info, in_way) of episode `seed`: the env's own draw, or, for an in-the-way seed
+    (the data generator's rule and placement, see the module doc), the same room, spawn and goal
+    with the observer standing in the agent's way."""
+    from policies.data.room import IN_WAY_STREAM, _point_on_way
+
+    obs, info = env.reset(seed=seed)
+    if not np.random.default_rng([seed, IN_WAY_STREAM]).random() < observer_in_way:
+        return obs, info, False
+    at = _point_on_way(env.unwrapped.world.nav, info["agent_xy"], info["goal_approach"])
+    if at is None:  # a way too short to stand on: the episode keeps its observer
+        return obs, info, False
+    # The seed draws the same room and spawn again (the goal given, its draw keeps its place).
+    opts = {"goal": info["goal_index"], "observer": "stand", "observer_at": at}
+    obs, info = env.reset(seed=seed, options=opts)
+    return obs, info, True
+
+
+def _gap(info: dict) -> float:
+    """Pelvis-to-observer floor distance (m) of an env info."""
+    return float(np.linalg.norm(np.asarray(info["agent_xy"]) - info["observer_xy"]))
 
 
 def modality(split: str, starts: int, seeds: int) -> dict:
@@ -161,6 +228,24 @@ def main(argv=None) -> int:
     p.add_argument("--policies", nargs="+", default=["scripted"], choices=POLICIES)
     p.add_argument("--runs", default=None, help="behavior: stage runs folder (default: shipped)")
     p.add_argument("--replan-s", type=float, default=None, help="behavior: seconds per plan")
+    p.add_argument(
+        "--observer-in-way",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of episodes whose observer stands in the agent's way (as data generate)",
+    )
+    p.add_argument(
+        "--no-avoid-observer",
+        action="store_true",
+        help="behavior: sub-goal on the observer-free shortest path",
+    )
+    p.add_argument(
+        "--scene-guidance",
+        type=float,
+        default=0.0,
+        help="behavior: weight of the path stage's nudge off occupied crop cells (0: off)",
+    )
     p.add_argument("--out", default="runs/room_policies")
     p.add_argument(
         "--modality",
@@ -181,26 +266,44 @@ def main(argv=None) -> int:
         return 0
     if a.episodes < 1:
         p.error("--episodes must be >= 1")
+    if not 0.0 <= a.observer_in_way <= 1.0:
+        p.error("--observer-in-way must be in [0, 1]")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     print(
         "| policy | split | control | episodes | goal reached | falls | path ratio (median) "
-        "| time to goal (median s) | collision s/ep | env steps/s |"
+        "| time to goal (median s) | collision s/ep | observer in way | closest to observer "
+        "(mean / min m) | ... in-way episodes | < 0.5 m | env steps/s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for policy in a.policies:
         for control in a.control:
             for split in a.splits:
-                r = run_split(split, control, a.episodes, a.assist, policy, a.runs, a.replan_s)
+                r = run_split(
+                    split,
+                    control,
+                    a.episodes,
+                    a.assist,
+                    policy,
+                    a.runs,
+                    a.replan_s,
+                    a.observer_in_way,
+                    not a.no_avoid_observer,
+                    a.scene_guidance,
+                )
                 results.append(r)
                 ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"
                 t = r["seconds_to_goal_median"]
                 secs = "-" if t is None else f"{t:.1f}"
+                m = r["closest_in_way_m_mean"]
+                way = "-" if m is None else f"{m:.2f} / {r['closest_in_way_m_min']:.2f}"
                 print(
-                    f"| {policy} | {split} | {r['control']} | {r['episodes']} | {100 * r['success']:.0f}% "
-                    f"| {100 * r['falls']:.0f}% | {ratio} | {secs} | {r['collision_s_mean']:.2f} "
-                    f"| {r['steps_per_s']:.0f} |",
+                    f"| {r['policy']} | {split} | {r['control']} | {r['episodes']} "
+                    f"| {100 * r['success']:.0f}% | {100 * r['falls']:.0f}% | {ratio} | {secs} "
+                    f"| {r['collision_s_mean']:.2f} | {r['episodes_in_way']} "
+                    f"| {r['closest_to_observer_m_mean']:.2f} / {r['closest_to_observer_m_min']:.2f} "
+                    f"| {way} | {100 * r['within_half_m']:.0f}% | {r['steps_per_s']:.0f} |",
                     flush=True,
                 )
                 from scenes.atomic import write_atomic

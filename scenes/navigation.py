@@ -6,8 +6,10 @@ sqrt(2) cells and is allowed only when both orthogonal neighbours are walkable, 
 a blocked corner (and the graph's connected areas are the mask's 4-connected components).
 `geodesic_field` is a multi-source Dijkstra over that graph (scipy.sparse.csgraph); `plan_path`
 reads a shortest path off the field and `smooth_path` string-pulls it with line-of-sight checks
-on the mask; clearances come from scipy.ndimage.distance_transform_edt. Pure numpy/scipy: the
-scenes layer imports no simulator.
+on the mask; clearances come from scipy.ndimage.distance_transform_edt. `avoiding` is the one
+rule by which planners step round a person (a disc blocked with `NavGrid.blocked_disc`), and
+`passes_near` the test of whether a person is in the way. Pure numpy/scipy: the scenes layer
+imports no simulator.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ AT_POINT_M = 1e-9  # descent() is zero this close to the cell centre it would he
 NEAREST_CHUNK = 256  # off-grid points per batch in nearest_walkable (bounds memory)
 DEFAULT_REACH_M = 0.45  # approach points lie this close to a footprint: arm's length
 BLOCKED_GRIDS_KEPT = 4  # blocked_disc copies kept per grid (one per planner and a spare or two)
+START_FREE_M = 0.35  # a person's avoidance disc leaves the walker at least this much room
+PASS_CLOSE_M = 0.5  # asked for less room than this, a planner ignores the person: squeezes past
+AVOID_SHRINK = 0.6  # after a failed plan, ask for this fraction of the room asked before
 
 
 class NoPathError(ValueError):
@@ -391,6 +396,37 @@ def plan_path(nav: NavGrid, start_xy: ArrayLike, goal_xy: ArrayLike) -> np.ndarr
             f"their nearest walkable cells lie on separate areas"
         )
     return nav.geodesic_field(goal_xy).descend(start_xy)
+
+
+def avoiding(
+    nav: NavGrid,
+    person_xy: ArrayLike,
+    start_xy: ArrayLike,
+    room_m: float,
+    least_m: float = PASS_CLOSE_M,
+) -> NavGrid:
+    """The grid a walker at `start_xy` plans on to keep `room_m` from a person at `person_xy`:
+    the person's disc blocked, shrunk to leave the walker START_FREE_M to set off; the whole
+    grid when asked for less than `least_m` (it squeezes past) or when the person is already at
+    arm's length (a disc that small would box the walker in rather than steer it).
+
+    The one rule every planner that steps round a person uses (the scripted RoomAgent, the
+    behaviour policy's sub-goal), so their ideas of "in the way" agree."""
+    person, start = np.asarray(person_xy, float), np.asarray(start_xy, float)
+    gap = float(np.linalg.norm(person - start))
+    if room_m < least_m:
+        return nav
+    radius = min(room_m, gap - START_FREE_M)
+    if radius < START_FREE_M:
+        return nav
+    return nav.blocked_disc(person, radius, keep=start)
+
+
+def passes_near(points: ArrayLike, xy: ArrayLike, distance: float) -> bool:
+    """Whether any of the (K, 2) points of a densely sampled path lies within `distance` of xy
+    (a person is in the way of a walk that comes that close)."""
+    pts = np.asarray(points, float)
+    return bool(np.linalg.norm(pts - np.asarray(xy, float), axis=1).min() < distance)
 
 
 def line_of_sight(nav: NavGrid, a: ArrayLike, b: ArrayLike) -> bool:

@@ -55,10 +55,12 @@ class BehaviorModel:
         seed: int = 0,
         steps: int | None = None,
         goal: torch.Tensor | None = None,
+        scene_guidance: float = 0.0,
     ) -> dict[str, torch.Tensor]:
         """goal (B, K, 3), path (B, K, 56, 3), body (B, K, 56, 144) (None without a body stage)
         for the conditions in `batch` (past, observer, scene, pose); `goal` (B, 3) fixes the
-        goals instead."""
+        goals instead; `scene_guidance` steers the paths off the scene crop's occupied cells
+        (`StageDiffusion.sample`; 0: off)."""
         b = len(batch["past"])
         if goal is None:
             goals = self.goal.sample(batch, k, seed, steps)[:, :, 0]  # (B, K, 3)
@@ -66,7 +68,7 @@ class BehaviorModel:
             goals = goal[:, None].expand(b, k, 3)
         chain = _repeat(batch, k)
         chain["goal"] = goals.reshape(b * k, 3)
-        paths = self.path.sample(chain, 1, seed + 1, steps)[:, 0]  # (B K, 56, 3)
+        paths = self.path.sample(chain, 1, seed + 1, steps, scene_guidance)[:, 0]  # (B K, 56, 3)
         chain["path"] = paths
         out = {"goal": goals, "path": paths.reshape(b, k, *paths.shape[1:]), "body": None}
         if self.body is not None:

@@ -11,12 +11,21 @@ is the next plan's condition.
 Goals: with `goal="task"` the env's goal replaces the goal stage (ATS's goal-conditioned mode):
 the point `horizon_m` along the walkable shortest path to the goal's nearest approach point (the
 point itself once nearer), so the path and body stages decide how to get there around the
-furniture and the observer. With `goal="free"` the goal stage samples where to go.
+furniture and the observer. With `avoid_observer` (the default) that shortest path keeps the
+observer's personal disc clear whenever the observer (last frame of the observed track) stands
+within `personal_m` of the way ahead, by the rule the scripted agent re-plans with
+(`scenes.navigation.avoiding`): a sub-goal on the observer-free path would pull the sampled path
+straight through a person standing on it, whatever the path stage makes of the observer track.
+On such a way round, the sub-goal comes no farther along than the path stage can head for in a
+straight line without cutting the disc (its paths run about straight at their goal). Where no
+disc of personal_m leaves a way (a doorway), it asks for less, down to the widest way there is.
+With `goal="free"` the goal stage samples where to go.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +41,7 @@ from policies.behavior.room_data import (
     to_agent_body,
     to_world_body,
 )
+from scenes.navigation import START_FREE_M
 
 GOAL_MODES = ("task", "free")
 MODEL_FPS = 10.0
@@ -50,6 +60,17 @@ class BehaviorPolicyConfig:
     """task: walk to the env's goal; free: the goal stage picks where to go."""
     horizon_m: float = 4.0
     """task: the sub-goal lies this far along the shortest path (about 5.6 s of walking)."""
+    avoid_observer: bool = True
+    """task: plan the sub-goal round the observer's personal disc when the observer stands
+    within `personal_m` of the way ahead (False: the observer-free shortest path, as before;
+    on seed 4 of benchmarks.behavior_observer that walked within 0.13 m of the observer)."""
+    personal_m: float = 1.2
+    """The room (m) kept from the observer with avoid_observer: the middle of the scripted
+    agents' range (0.9 - 1.5 m) the models were trained on."""
+    scene_guidance: float = 0.0
+    """Weight of the path stage's nudge off the occupancy crop's occupied cells at every
+    denoising step (`policies.behavior.stages`: 1 moves a frame out of the margin per step;
+    0: off, the sampler as trained)."""
     steps: int | None = 10
     """Reverse diffusion steps per stage when acting (DDIM; None: the models' 50-step DDPM)."""
     seed: int = 0
@@ -61,6 +82,10 @@ class BehaviorPolicyConfig:
             raise ValueError(f"replan_s={self.replan_s}: expected 0.1..5.6 s (the horizon)")
         if not self.horizon_m > 0:
             raise ValueError(f"horizon_m={self.horizon_m}: expected > 0")
+        if not self.scene_guidance >= 0:
+            raise ValueError(f"scene_guidance={self.scene_guidance}: expected >= 0")
+        if not self.personal_m >= 0:
+            raise ValueError(f"personal_m={self.personal_m}: expected >= 0 m")
 
 
 class HierarchicalBehaviorPolicy:
@@ -121,6 +146,11 @@ class HierarchicalBehaviorPolicy:
         self._t += 1
         return self.player.act(obs)
 
+    def observer_xy(self, obs, xy: np.ndarray, yaw: float) -> np.ndarray:
+        """(2,) world floor point of the observer in the observation's last track frame."""
+        rel = np.asarray(self.layout.split(obs)["observer_path"][-1, :2], float)
+        return xy + rel @ heading_axes(yaw)[:2, :2]  # rows of the axes are facing and left
+
     def conditions(self, obs) -> tuple[dict[str, torch.Tensor], np.ndarray, float]:
         """The model batch (one row) of an observation, and the agent's floor point and yaw."""
         parts = self.layout.split(obs)
@@ -142,27 +172,105 @@ class HierarchicalBehaviorPolicy:
         rots = np.concatenate([m.global_orient[t : t + 1, None], m.body_pose[t : t + 1]], axis=1)
         return to_agent_body(matrix_to_rot6d(rots), heading_axes(yaw))[0]
 
-    def subgoal(self, xy: np.ndarray, yaw: float) -> np.ndarray:
-        """(3,) task mode's goal in the heading frame (see the module doc)."""
-        from scenes.navigation import NoPathError, plan_path, point_along, smooth_path
+    def subgoal(
+        self, xy: np.ndarray, yaw: float, observer_xy: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(3,) task mode's goal in the heading frame: the point horizon_m along `way`; on a way
+        round the observer, no farther than the path stage can head for in a straight line
+        without cutting the disc's edge (it walks about straight at its goal: a sub-goal seen
+        past the observer would lead through it again)."""
+        from scenes.navigation import point_along, resample_path
+
+        pts, round_observer = self._way_and_flag(xy, observer_xy)
+        point = point_along(pts, self.config.horizon_m)
+        if round_observer:
+            ob = np.asarray(observer_xy, float)
+            spacing = self.nav.cell / 2
+            dense = resample_path(pts, spacing)[: int(self.config.horizon_m / spacing) + 1]
+            keep = np.linalg.norm(dense - ob, axis=1).min() - spacing  # what the way keeps
+            seen = [p for p in dense[1:] if _segment_gap(xy, p, ob) >= keep]
+            point = seen[-1] if seen else point
+        rel = heading_axes(yaw)[:2, :2] @ (point - xy)
+        return np.array([rel[0], rel[1], 0.0])
+
+    def way(self, xy: np.ndarray, observer_xy: np.ndarray | None = None) -> np.ndarray:
+        """(K, 2) world polyline from xy to the goal's nearest approach point that the sub-goal
+        is read from (see the module doc); with avoid_observer, round an observer standing at
+        `observer_xy` (2,) in the world when it is in the way."""
+        return self._way_and_flag(xy, observer_xy)[0]
+
+    def _way_and_flag(
+        self, xy: np.ndarray, observer_xy: np.ndarray | None
+    ) -> tuple[np.ndarray, bool]:
+        """`way` and whether it goes round the observer."""
+        from scenes.navigation import NoPathError
 
         target = self.approach[np.argmin(np.linalg.norm(self.approach - xy, axis=1))]
         try:
-            pts = smooth_path(plan_path(self.nav, xy, target), self.nav)
-            pts = np.vstack([xy, pts[1:], target])
+            pts = self._way(self.nav, xy, target)
         except NoPathError:  # off the grid: head straight for it
             pts = np.vstack([xy, target])
-        point = point_along(pts, self.config.horizon_m)
-        rel = heading_axes(yaw)[:2, :2] @ (point - xy)
-        return np.array([rel[0], rel[1], 0.0])
+        if observer_xy is None or not self.config.avoid_observer:
+            return pts, False
+        out = self._way_round(pts, xy, target, np.asarray(observer_xy, float))
+        return out, out is not pts
+
+    @staticmethod
+    def _way(nav, xy: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """(K, 2) smoothed shortest path xy -> target on `nav` (NoPathError when cut off)."""
+        from scenes.navigation import plan_path, smooth_path
+
+        pts = smooth_path(plan_path(nav, xy, target), nav)
+        return np.vstack([xy, pts[1:], target])
+
+    def _way_round(
+        self, pts: np.ndarray, xy: np.ndarray, target: np.ndarray, observer: np.ndarray
+    ) -> np.ndarray:
+        """`pts`, or a way round the observer's disc when the observer stands within personal_m
+        of the part of `pts` the sub-goal is read from (up to horizon + personal_m along it: a
+        sub-goal just short of the observer leads into it as well)."""
+        from scenes.navigation import NoPathError, avoiding, passes_near, resample_path
+
+        room, spacing = self.config.personal_m, self.nav.cell / 2
+        ahead = resample_path(pts, spacing)[: int((room + self.config.horizon_m) / spacing) + 1]
+        if not passes_near(ahead, observer, room):
+            return pts
+        for room in self._rooms():
+            grid = avoiding(self.nav, observer, xy, room, least_m=START_FREE_M)
+            if grid is self.nav:  # the observer is at arm's length: no disc leaves a start
+                break
+            try:
+                return self._way(grid, xy, target)
+            except NoPathError:
+                continue
+        return pts
+
+    def _rooms(self) -> Iterator[float]:
+        """Room asked of the observer, most first. No way round a disc (a doorway, a corridor):
+        ask for less, as the scripted agent does over its re-plans (down to PASS_CLOSE_M); then,
+        where it would squeeze past, take the widest way the room leaves, down to START_FREE_M:
+        this policy re-plans only every replan_s and walks its plan through in the meantime."""
+        from scenes.navigation import AVOID_SHRINK, PASS_CLOSE_M
+
+        room = self.config.personal_m
+        while room > PASS_CLOSE_M:
+            yield room
+            room *= AVOID_SHRINK
+        yield from np.arange(PASS_CLOSE_M, START_FREE_M - 1e-9, -self.nav.cell / 4).tolist()
 
     def _replan(self, obs) -> None:
         batch, xy, yaw = self.conditions(obs)
         goal = None
         if self.config.goal == "task":
-            goal = torch.as_tensor(self.subgoal(xy, yaw), dtype=torch.float32)[None]
+            sub = self.subgoal(xy, yaw, self.observer_xy(obs, xy, yaw))
+            goal = torch.as_tensor(sub, dtype=torch.float32)[None]
         out = self.model.sample(
-            batch, k=1, seed=self.seed * 7919 + self.plans, steps=self.config.steps, goal=goal
+            batch,
+            k=1,
+            seed=self.seed * 7919 + self.plans,
+            steps=self.config.steps,
+            goal=goal,
+            scene_guidance=self.config.scene_guidance,
         )
         path = out["path"][0, 0].double().numpy()  # (56, 3)
         body = out["body"][0, 0].double().numpy()  # (56, 144)
@@ -187,3 +295,10 @@ class HierarchicalBehaviorPolicy:
             fps=MODEL_FPS,
         )
         return plan.resample(self.fps)
+
+
+def _segment_gap(a: np.ndarray, b: np.ndarray, p: np.ndarray) -> float:
+    """Distance (m) from the point p to the segment a-b."""
+    ab = b - a
+    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
+    return float(np.linalg.norm(a + t * ab - p))

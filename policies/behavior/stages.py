@@ -17,6 +17,13 @@ classifier-free guidance at sampling.
 
 Coarser stages are trained on the data's own goals / paths as control (teacher forcing) and
 sampled in a chain by `policies.behavior.hierarchy.BehaviorModel`.
+
+Scene guidance (path stage, `sample(..., scene_guidance=w)`, off at 0): at every reverse step
+the predicted clean path is nudged down the gradient of a penalty on the occupied cells of the
+condition's own occupancy crop, 0.5 * max(0, GUIDE_MARGIN_M - d)^2 per frame with d the floor
+distance to the nearest occupied cell, as trajectory-guidance samplers do (Trace and Pace,
+Rempe et al. 2023; Diffuser, Janner et al. 2022) but on the x0 estimate rather than on the
+noisy sample: w = 1 moves each frame out of the margin in one step.
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ from policies.pretrained import register_method
 STAGES = ("goal", "path", "body", "onestage")
 SLOTS = ("past", "observer", "scene", "pose")  # condition slots, in this order
 FPS = 10.0  # the windows' frame rate (path velocities in the body's control are m/s)
+CROP_CELL_M = 0.1  # the occupancy crop's cell (RoomConfig.crop_cell_m: 64 x 0.1 m, as ATS)
+GUIDE_MARGIN_M = 0.3  # scene guidance keeps path frames this far from occupied cells: the
+# walkable grid's body radius (0.25 m) and a few centimetres of swing
+GUIDE_OCCUPIED_M = 0.05  # crop cells taller than this are obstacles (the map skips the floor)
 CONTROL_DIM = 6
 STAGE_SIZES: dict[str, dict] = {
     "tiny": {
@@ -307,15 +318,28 @@ class StageDiffusion(nn.Module):
     # ---------------------------------------------------------------- sampling
     @torch.no_grad()
     def sample(
-        self, batch: dict, k: int = 1, seed: int = 0, steps: int | None = None
+        self,
+        batch: dict,
+        k: int = 1,
+        seed: int = 0,
+        steps: int | None = None,
+        scene_guidance: float = 0.0,
     ) -> torch.Tensor:
         """(B, K, T, D) samples in data units for the conditions (and control) in `batch`.
 
         steps: reverse steps (default config.sample_steps; DDPM, or DDIM when fewer than the
-        training steps are asked for).
+        training steps are asked for). scene_guidance: path stage, the weight of the nudge away
+        from the crop's occupied cells (see the module doc; 0: off).
         """
         c = self.config
         self.eval()
+        if scene_guidance < 0:
+            raise ValueError(f"scene_guidance={scene_guidance}: expected >= 0")
+        if scene_guidance and (c.stage != "path" or c.prediction != "x0"):
+            raise ValueError(
+                f"scene_guidance: only the path stage predicting x0 is guided, this is the "
+                f"{c.stage!r} stage predicting {c.prediction!r}"
+            )
         b = len(batch["past"])
         frames, dim = c.shape
         cond = self.cond(batch).repeat_interleave(k, dim=0)
@@ -326,13 +350,65 @@ class StageDiffusion(nn.Module):
         n = steps or c.sample_steps
         sch = sampler(c.noise(), "ddpm" if n == c.train_steps else "ddim", n)
 
+        cells = None
+        if scene_guidance:
+            cells = crop_cells(batch["scene"]).repeat_interleave(k, dim=0)
+
         def denoise(x, t, drop):
-            return self._denoise(x, t, null if drop else cond, ctrl)
+            out = self._denoise(x, t, null if drop else cond, ctrl)
+            if cells is None:
+                return out
+            path = self.norm.unnormalize(out.reshape(len(out), -1)).reshape(out.shape)
+            path = scene_nudge(path, cells, scene_guidance)
+            return self.norm.normalize(path.reshape(len(out), -1)).reshape(out.shape)
 
         gen = torch.Generator().manual_seed(int(seed))
         x = sample(denoise, (b * k, frames, dim), sch, generator=gen, guidance=c.guidance)
         x = self.norm.unnormalize(x.reshape(b * k, -1)).reshape(b, k, frames, dim)
         return x
+
+
+def crop_cells(scene_cm: torch.Tensor, cell_m: float = CROP_CELL_M) -> torch.Tensor:
+    """(B, H, W) uint8 crops (cm) -> (B, H W, 3): each cell's agent-frame floor centre (m) and
+    1 where it is occupied (RoomNav's crop: row i is heading x, column j heading y, centred on
+    the agent)."""
+    b, h, w = scene_cm.shape
+    ix = (torch.arange(h, dtype=torch.float32) - (h - 1) / 2) * cell_m
+    iy = (torch.arange(w, dtype=torch.float32) - (w - 1) / 2) * cell_m
+    centres = torch.stack(torch.meshgrid(ix, iy, indexing="ij"), dim=-1).reshape(1, h * w, 2)
+    occupied = (scene_cm.float() * 0.01 > GUIDE_OCCUPIED_M).reshape(b, h * w, 1).float()
+    return torch.cat([centres.expand(b, -1, -1), occupied], dim=-1)
+
+
+def scene_nudge(
+    path: torch.Tensor, cells: torch.Tensor, weight: float, cell_m: float = CROP_CELL_M
+) -> torch.Tensor:
+    """(B, T, 3) paths (m, agent frame) moved by -weight x the gradient of the scene penalty
+    (module doc) w.r.t. their floor points; cells (B, N, 3) from `crop_cells`.
+
+    d is signed: outside obstacles, the distance to the nearest occupied cell (to its centre
+    less half a cell); on one, minus that to the nearest free cell, so a frame inside furniture
+    is pushed out the near side rather than deeper in."""
+    xy = path[..., :2]  # (B, T, 2)
+    diff = xy[:, :, None] - cells[:, None, :, :2]  # (B, T, N, 2)
+    dist = torch.linalg.vector_norm(diff, dim=-1)  # (B, T, N)
+    occ = cells[:, None, :, 2] > 0.5  # (B, 1, N)
+    inf = torch.full_like(dist, float("inf"))
+    d_occ, i_occ = torch.where(occ, dist, inf).min(dim=-1)  # (B, T)
+    d_free, i_free = torch.where(occ, inf, dist).min(dim=-1)
+    inside = d_occ < d_free  # the frame's own cell is occupied
+
+    def unit(i: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+        v = torch.gather(diff, 2, i[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
+        return v / d.clamp_min(1e-6)[..., None]  # (B, T, 2) from that cell to the frame
+
+    signed = torch.where(inside, -(d_free - cell_m / 2), d_occ - cell_m / 2)
+    away = torch.where(inside[..., None], -unit(i_free, d_free), unit(i_occ, d_occ))
+    # penalty 0.5 relu(m - d)^2, so -grad = relu(m - d) x the unit gradient of d
+    push = (GUIDE_MARGIN_M - signed).clamp_min(0.0).nan_to_num(0.0, posinf=0.0, neginf=0.0)
+    out = path.clone()
+    out[..., :2] = xy + weight * push[..., None] * away.nan_to_num(0.0)
+    return out
 
 
 register_method("behavior_stage", StageConfig, StageDiffusion)

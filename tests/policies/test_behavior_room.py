@@ -304,7 +304,8 @@ def test_free_mode_lets_the_goal_stage_choose_and_bad_config_is_refused(runs):
         pol.act(obs)
         goals.append(pol.last_plan["goal"])
     _, xy, yaw = pol.conditions(obs)
-    assert np.allclose(goals[0], pol.subgoal(xy, yaw), atol=1e-6)  # task: the planned sub-goal
+    ob = pol.observer_xy(obs, xy, yaw)
+    assert np.allclose(goals[0], pol.subgoal(xy, yaw, ob), atol=1e-6)  # task: the planned sub-goal
     assert not np.allclose(goals[1], goals[0])  # free: the goal stage's own sample
     with pytest.raises(ValueError, match="goal"):
         BehaviorPolicyConfig(goal="wander")
@@ -318,3 +319,109 @@ def test_free_mode_lets_the_goal_stage_choose_and_bad_config_is_refused(runs):
     _, vinfo = voxel.reset(seed=0)
     with pytest.raises(ValueError, match="crop='height'"):
         HierarchicalBehaviorPolicy(chain).reset(seed=0, info=vinfo)
+
+
+def _planner(avoid: bool, rows: list[str], goal) -> object:
+    """A task-mode policy on a hand-made grid (the sub-goal needs no model)."""
+    from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
+    from scenes.navigation import NavGrid
+
+    pol = HierarchicalBehaviorPolicy(object(), BehaviorPolicyConfig(avoid_observer=avoid))
+    pol.nav = NavGrid(mask=[[c == "1" for c in r] for r in rows], origin=(0.0, 0.0), cell=0.1)
+    pol.approach = np.array([goal], float)
+    return pol
+
+
+def test_task_subgoal_steps_round_an_observer_on_the_way_and_off_it_stays():
+    from scenes.navigation import passes_near, resample_path
+
+    start, observer, goal = np.array([0.5, 2.0]), np.array([2.0, 2.0]), (5.5, 2.0)
+    room = ["1" * 60] * 40  # 6 x 4 m, nothing in the way but the observer
+    near = {}
+    for avoid in (True, False):
+        pol = _planner(avoid, room, goal)
+        way = pol.way(start, observer)
+        near[avoid] = passes_near(resample_path(way, 0.05), observer, 1.0)
+        sub = pol.subgoal(start, np.pi / 2, observer)  # yaw pi/2 faces +x: heading x is world x
+        straight = pol.subgoal(start, np.pi / 2)  # no observer: 4 m straight ahead
+        assert np.allclose(straight, [4.0, 0.0, 0.0], atol=0.1)
+        assert np.allclose(sub, straight) != avoid  # avoiding, it moves off the line
+        assert abs(sub[1]) > 0.3 or not avoid
+        if avoid:  # heading straight for it keeps the room the way keeps (yaw pi/2: x, y)
+            seg = np.linspace(start, start + sub[:2], 200)
+            assert np.linalg.norm(seg - observer, axis=1).min() > pol.config.personal_m - 0.15
+        # an observer off the way changes nothing
+        assert np.allclose(pol.subgoal(start, np.pi / 2, (2.0, 3.8)), straight)
+    assert near == {True: False, False: True}
+    # a 0.6 m corridor: no way round the disc at any size worth asking for; it squeezes past
+    # (without raising)
+    corridor = _planner(True, ["1" * 60] * 6, (5.5, 0.3))
+    way = corridor.way(np.array([0.5, 0.3]), np.array([3.0, 0.3]))
+    assert np.allclose(way[[0, -1]], [[0.5, 0.3], [5.5, 0.3]])
+    assert np.allclose(way[:, 1], 0.3, atol=0.06)
+
+
+def test_policy_plans_round_the_observer_it_observes(runs):
+    """In the env, the observer read back from the observation is where it stands, and the
+    plan's sub-goal steps round it (not with avoid_observer=False)."""
+    from navenv.envs.room import RoomNavEnv
+    from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
+    from policies.data.room import _point_on_way
+    from scenes.navigation import passes_near, resample_path
+
+    chain = BehaviorModel(*(runs / n / "model" for n in ("goal", "path", "body")))
+    env = RoomNavEnv(obs="state", scene_split="rooms_val")
+    obs, info = env.reset(seed=2)
+    at = _point_on_way(env.world.nav, info["agent_xy"], info["goal_approach"])  # 1.8 m along
+    opts = {"goal": info["goal_index"], "observer": "stand", "observer_at": at}
+    obs, info = env.reset(seed=2, options=opts)
+    goals, near = {}, {}
+    for avoid in (True, False):
+        cfg = BehaviorPolicyConfig(steps=2, avoid_observer=avoid)
+        pol = HierarchicalBehaviorPolicy(chain, cfg)
+        pol.reset(seed=2, info=info)
+        _, xy, yaw = pol.conditions(obs)
+        ob = pol.observer_xy(obs, xy, yaw)
+        assert np.allclose(ob, info["observer_xy"], atol=1e-4)
+        pol.act(obs)
+        goals[avoid] = pol.last_plan["goal"]
+        assert np.allclose(goals[avoid], pol.subgoal(xy, yaw, ob), atol=1e-6)
+        near[avoid] = passes_near(resample_path(pol.way(xy, ob), 0.05), ob, cfg.personal_m - 0.1)
+    assert np.allclose(goals[False], pol.subgoal(xy, yaw), atol=1e-6)  # the observer-free goal
+    assert np.linalg.norm(goals[True] - goals[False]) > 0.3
+    assert near == {True: False, False: True}
+
+
+def test_scene_guidance_pushes_paths_off_occupied_cells_and_is_off_by_default(runs, data):
+    from policies.behavior.stages import GUIDE_MARGIN_M, crop_cells, scene_nudge
+
+    # a wall one metre ahead (crop rows are heading x): a frame 0.2 m from it is pushed back
+    crop = torch.zeros(1, 64, 64, dtype=torch.uint8)
+    crop[0, 42:, :] = 100  # heading x >= 1.05 m is occupied (cell centres from 1.05 m)
+    cells = crop_cells(crop)
+    path = torch.zeros(1, 3, 3)
+    path[0, :, 0] = torch.tensor([0.0, 0.8, 2.0])  # clear, inside the margin, inside the wall
+    out = scene_nudge(path, cells, 1.0)
+    assert torch.allclose(out[0, 0], path[0, 0])  # clear of the margin: untouched
+    # (to the margin, about: distances run to cell centres less half a cell)
+    assert torch.isclose(out[0, 1, 0], torch.tensor(1.0 - GUIDE_MARGIN_M), atol=0.02)
+    # inside the wall (1 m deep in): pushed back out the near side; heights untouched
+    assert torch.isclose(out[0, 2, 0], torch.tensor(1.0 - GUIDE_MARGIN_M), atol=0.02)
+    assert torch.equal(out[..., 2], path[..., 2])
+    assert torch.isclose(scene_nudge(path, cells, 0.5)[0, 1, 0], torch.tensor(0.75), atol=0.02)
+    # in the sampler: the same seed with and without guidance, through the chain
+    chain = BehaviorModel(*(runs / n / "model" for n in ("goal", "path", "body")))
+    batch = load_room_tensors(data / "val", stride=8).batch([0])
+    goal = torch.tensor([[3.0, 0.0, 0.0]])
+    batch["scene"] = crop
+    plain = chain.sample(batch, k=2, seed=0, steps=3, goal=goal)["path"]
+    again = chain.sample(batch, k=2, seed=0, steps=3, goal=goal, scene_guidance=0.0)["path"]
+    guided = chain.sample(batch, k=2, seed=0, steps=3, goal=goal, scene_guidance=1.0)["path"]
+    assert torch.equal(plain, again)  # 0: the sampler as it was
+
+    def intrusion(p):
+        return (p[..., 0] - (1.0 - GUIDE_MARGIN_M)).clamp_min(0).sum()
+
+    assert intrusion(guided) < 0.5 * intrusion(plain) and intrusion(plain) > 0
+    with pytest.raises(ValueError, match="path stage"):
+        chain.body.sample({**batch, "path": plain[:, 0]}, 1, 0, 2, scene_guidance=1.0)

@@ -12,13 +12,17 @@ import scenes
 from scenes.navigation import (
     DEFAULT_REACH_M,
     GOAL_LABELS,
+    PASS_CLOSE_M,
+    START_FREE_M,
     NavGrid,
     NoPathError,
     approach_points,
+    avoiding,
     facing_yaw,
     footprint_distance,
     label_id,
     line_of_sight,
+    passes_near,
     plan_path,
     region_goal_table,
     resample_path,
@@ -208,6 +212,24 @@ def test_blocked_disc_reuses_a_grid_with_the_same_mask():
     for k in range(10):  # only the last few are kept
         nav.blocked_disc((0.2 + 0.15 * k, 1.0), 0.3)
     assert nav.blocked_disc((1.0, 1.0), 0.3) is not a
+
+
+def test_avoiding_blocks_the_persons_disc_but_leaves_the_walker_room():
+    nav = _grid(["1" * 40] * 40)  # 4 x 4 m
+    start, person, goal = np.array([0.5, 2.0]), np.array([2.0, 2.0]), np.array([3.5, 2.0])
+    grid = avoiding(nav, person, start, 1.0)
+    assert not grid.is_walkable([2.0, 2.9]) and grid.is_walkable([2.0, 3.1])
+    # a person 1 m off: the disc shrinks to leave START_FREE_M round the walker
+    near = avoiding(nav, [1.5, 2.0], start, 1.0)
+    assert near.is_walkable([0.5 + START_FREE_M - CELL, 2.0])
+    assert not near.is_walkable([1.5 - (1.0 - START_FREE_M) + CELL, 2.0])
+    # too little room asked for, or the person already at arm's length: the whole grid
+    assert avoiding(nav, person, start, PASS_CLOSE_M - 0.01) is nav
+    assert avoiding(nav, [1.1, 2.0], start, 1.0) is nav
+    # the way round it keeps the room it asked for; the straight way does not
+    way = smooth_path(plan_path(grid, start, goal), grid)
+    assert not passes_near(resample_path(way, 0.05), person, 1.0 - CELL)
+    assert passes_near(resample_path(np.array([start, goal]), 0.05), person, 0.1)
 
 
 def test_goal_labels_and_region_table():

@@ -32,9 +32,12 @@ from policies.scripted.room.player import MotionPlayer
 from policies.scripted.room.profile import AgentProfile
 from policies.scripted.room.uses import FACES, SEAT_FRACTION, SURFACES, Use, plan_reach, plan_sit
 from scenes.navigation import (
+    AVOID_SHRINK,
     NavGrid,
     NoPathError,
+    avoiding,
     facing_yaw,
+    passes_near,
     plan_path,
     smooth_path,
 )
@@ -45,9 +48,6 @@ MAX_REACTS = 3  # re-plans for the observer per leg; then it keeps going (a pers
 # and fro across a doorway would otherwise hold the agent forever)
 REPLAN_COOLDOWN_S = 1.5  # after a re-plan it keeps to the new plan at least this long
 ARRIVED_M = 0.25  # a leg that ends this close to its target has arrived
-START_FREE_M = 0.35  # the avoidance disc leaves the agent at least this much room
-PASS_CLOSE_M = 0.5  # after failed plans, asking for less room than this it ignores the observer
-AVOID_SHRINK = 0.6  # each failed plan asks for this fraction of the room asked before
 SWING_MARGIN_M = 0.12  # paths keep this much beyond the grid's body radius where they can:
 # the walkable grid clears the torso, swinging hands reach about this much further
 LOOKAHEAD_S = 2.0  # how much of the path ahead it checks against the observer
@@ -249,16 +249,9 @@ class RoomAgent:
         return smooth_path(np.vstack([start, plan_path(nav, start, goal), goal]), nav)
 
     def _avoiding(self, observer_xy: np.ndarray, start: np.ndarray) -> NavGrid:
-        """The grid with the observer's personal disc blocked, shrunk to leave the agent room
-        to set off (the whole grid when the observer is already at arm's length)."""
-        gap = float(np.linalg.norm(observer_xy - start))
-        wanted = self.profile.personal_m * self._avoid_scale
-        if wanted < PASS_CLOSE_M:  # asked for too little room to matter: squeeze past
-            return self.nav
-        radius = min(wanted, gap - START_FREE_M)
-        if radius < START_FREE_M:
-            return self.nav
-        return self.nav.blocked_disc(observer_xy, radius, keep=start)
+        """The grid with the observer's personal disc blocked (`scenes.navigation.avoiding`),
+        asking for less room after plans that found no way round."""
+        return avoiding(self.nav, observer_xy, start, self.profile.personal_m * self._avoid_scale)
 
     def _set_plan(self, motions) -> None:
         self.player.play(motions[0] if len(motions) == 1 else _concat(*motions))
@@ -307,7 +300,7 @@ class RoomAgent:
         ahead = self._root[self._t : self._t + int(LOOKAHEAD_S * self.fps), :2]
         if len(ahead) < 2 or np.ptp(ahead, axis=0).max() < 0.05:
             return False  # standing: the observer may come close
-        return bool(np.linalg.norm(ahead - observer_xy, axis=1).min() < self.profile.personal_m)
+        return passes_near(ahead, observer_xy, self.profile.personal_m)
 
 
 def _yaw_of(rot: np.ndarray) -> float:
