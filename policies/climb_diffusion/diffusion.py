@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from navenv.body.motion import FEATURE_DIM, FEATURE_LAYOUT
+from navenv.body.skeleton import Skeleton
 from policies.climb_diffusion.config import ClimbDiffusionConfig
 from policies.climb_diffusion.model import ClimbDiT
 from policies.diffusion.normalizer import Normalizer
@@ -143,14 +144,26 @@ class ClimbDiffusionModel(nn.Module):
         steps: int | None = None,
         sampler_name: str | None = None,
         guidance: float | None = None,
+        reach: torch.Tensor | None = None,
+        reach_weight: float = 0.0,
+        reach_frames: int = 10,
     ) -> torch.Tensor:
         """World-frame motion features (B, K, T, F): K samples per condition of `batch`.
 
         Frames where batch["known_mask"] is True come back as given (inpainting). seed: one for
         the batch, or one per condition (sample k of condition b then draws from seed_b + k
         * 1,000,003; with one sample, what that condition alone with seed_b would give).
+        reach (B, 2, 3) m: world targets of the left and right hand (NaN rows: none); with
+        reach_weight w in (0, 1], every denoising step's x0 is moved along the gradient of the
+        hands' squared distance to them over the last `reach_frames` frames, by w of the step
+        that would zero it to first order (a Polyak step: the same w means the same pull
+        whatever the normaliser's scales). Spatial guidance as OmniControl / GMD do it.
         """
         cfg = self.config
+        if reach_weight and cfg.prediction != "x0":
+            raise ValueError(f"sample: reach guidance needs prediction='x0', not {cfg.prediction}")
+        if not 0.0 <= reach_weight <= 1.0:
+            raise ValueError(f"sample: reach_weight={reach_weight}: expected 0..1")
         rep = _repeat(batch, num_samples)  # (B K, ...)
         known = self.to_model_space(rep["motion"], rep["anchor"])
         if seed is None or isinstance(seed, int | np.integer):
@@ -167,8 +180,12 @@ class ClimbDiffusionModel(nn.Module):
                 for k in range(num_samples)
             ]
         sched = sampler(cfg.noise, sampler_name or cfg.sampler, steps or cfg.sample_steps)
+        denoise = self._denoise(rep, known)
+        if reach is not None and reach_weight > 0:
+            targets = reach.to(known.dtype).repeat_interleave(num_samples, dim=0)  # (B K, 2, 3)
+            denoise = self._reaching(denoise, rep, targets, reach_weight, reach_frames)
         x = sample(
-            self._denoise(rep, known),
+            denoise,
             tuple(known.shape),
             sched,
             generator=gen,
@@ -178,6 +195,35 @@ class ClimbDiffusionModel(nn.Module):
         )
         b = batch["anchor"].shape[0]
         return self.to_world(x, rep["anchor"]).reshape(b, num_samples, *x.shape[1:])
+
+    def _reaching(self, denoise, rep, targets: torch.Tensor, weight: float, frames: int):
+        """`denoise` with its x0 pulled toward the hand targets (see `sample`)."""
+        from navenv.body.joints import joint_index
+        from policies.climb_diffusion.kinematics import feature_joints_torch
+
+        hands = [joint_index("left_hand"), joint_index("right_hand")]
+        valid = torch.isfinite(targets).all(dim=-1)  # (N, 2)
+        goal = torch.nan_to_num(targets)
+        betas = rep["betas"].double().numpy()
+        offsets = torch.from_numpy(
+            np.stack([Skeleton.builtin(b).offsets for b in betas])[:, None]  # (N, 1, 24, 3)
+        ).to(goal.dtype)
+        anchor = rep["anchor"]
+
+        def guided(x_t: torch.Tensor, t: torch.Tensor, drop) -> torch.Tensor:
+            out = denoise(x_t, t, drop)
+            if not valid.any():
+                return out
+            with torch.enable_grad():
+                x0 = out.detach().requires_grad_(True)
+                joints = feature_joints_torch(self.to_world(x0, anchor)[:, -frames:], offsets)
+                err = ((joints[:, :, hands] - goal[:, None]) ** 2).sum(-1)  # (N, frames, 2)
+                loss = (err * valid[:, None]).sum(dim=(1, 2))  # (N,)
+                (grad,) = torch.autograd.grad(loss.sum(), x0)
+            norm2 = grad.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)  # (N,)
+            return out - (weight * loss.detach() / norm2)[:, None, None] * grad
+
+        return guided
 
     def fit_normaliser(self, motion: torch.Tensor, anchor: torch.Tensor) -> None:
         """Fit the feature normaliser on training windows: motion (N, T, F), anchor (N, 3)."""

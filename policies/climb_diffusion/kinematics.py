@@ -22,3 +22,13 @@ def feature_joints(features: np.ndarray, betas: np.ndarray) -> np.ndarray:
 def global_mpjpe_mm(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Per-clip global MPJPE (mm) of joints (..., T, J, 3) against (..., T, J, 3)."""
     return np.linalg.norm(pred - gt, axis=-1).mean(axis=(-1, -2)) * 1000.0
+
+
+def feature_joints_torch(features, offsets):
+    """(..., T, 24, 3) joint positions (m, world) of torch features (..., T, 147) for skeleton
+    offsets (24, 3) or broadcastable (..., 1, 24, 3): differentiable, for sampling guidance."""
+    from navenv.body.rotations import rot6d_to_matrix as r6
+
+    rots = r6(features[..., 3:].reshape(*features.shape[:-1], NUM_JOINTS, 6))
+    _, pos = global_transforms(offsets, features[..., :3], rots)
+    return pos

@@ -49,6 +49,12 @@ from policies.climb_diffusion.grounding import (
     infer_contacts,
 )
 from policies.climb_diffusion.receding import Plan, continue_root, handover, known_times, smooth
+from policies.climb_diffusion.selection import (
+    SelectionConfig,
+    moving_hand,
+    next_target,
+    route_score,
+)
 from policies.data.episode import SceneRenderer, sample_qpos
 from policies.tracking import Reference, RootEstimator, Tracker, TrackerConfig
 from policies.tracking.actions import pose_actions, resolve_modes
@@ -82,9 +88,22 @@ class RecedingConfig:
     """Translate each chunk so its root continues the executed motion (receding.continue_root)."""
     video_size: int = 64
     """Pixels of the tripod and context frames (the model's training data's)."""
+    finish_prompt: bool = True
+    """While one hand holds the route's top hold and the other does not, prompt the top again
+    as the hold to touch next (in training a hold after the held ones is one touched in the
+    window; the top, held already, would otherwise leave the prompt nothing ahead, and the
+    free hand wandered to holds beyond the route)."""
+    reach_weight: float = 0.0
+    """Spatial guidance of each sampled chunk: the hand that should move next
+    (selection.moving_hand) is pulled toward the next route hold over the chunk's last
+    `reach_frames` frames (ClimbDiffusionModel.sample; 0: off, 1: the full Polyak step)."""
+    reach_frames: int = 10
+    candidates: int = 1
+    """Chunks sampled per replan; the one that best moves the climb along its route is
+    executed (policies.climb_diffusion.selection; 1: the sampler's draw as it comes)."""
 
     def __post_init__(self) -> None:
-        for name in ("execute_frames", "known_frames", "video_size"):
+        for name in ("execute_frames", "known_frames", "video_size", "candidates", "reach_frames"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"RecedingConfig.{name}={v!r}: expected an int >= 1")
@@ -92,6 +111,8 @@ class RecedingConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"RecedingConfig.{name}={v!r}: expected an int >= 0")
+        if not 0.0 <= self.reach_weight <= 1.0:
+            raise ValueError(f"RecedingConfig.reach_weight={self.reach_weight!r}: expected 0..1")
 
 
 class ClimbDiffusionPolicy:
@@ -110,6 +131,7 @@ class ClimbDiffusionPolicy:
         action_space=None,
         config: RecedingConfig | None = None,
         grounding: GroundingConfig | None = None,
+        selection: SelectionConfig | None = None,
         tracker: TrackerConfig | None = None,
         skeleton: Skeleton | None = None,
         env_config: ClimbConfig | None = None,
@@ -135,6 +157,7 @@ class ClimbDiffusionPolicy:
         self.mcfg = model.config
         self.config = config or RecedingConfig()
         self.grounding = grounding or GroundingConfig()
+        self.selection = selection or SelectionConfig()
         if self.config.known_frames > self.mcfg.max_known:
             raise ValueError(
                 f"RecedingConfig.known_frames={self.config.known_frames}: the model was trained "
@@ -187,6 +210,7 @@ class ClimbDiffusionPolicy:
             self._video = self.model.encoder(frame)[0]  # (1, P, D)
         self.history: list[tuple[float, np.ndarray, list[int]]] = []  # (t, features, held)
         self.plans, self.plan, self.latencies = [], None, []
+        self.choices: list[np.ndarray] = []  # per replan: each candidate's route score
         self.time = 0.0  # s of episode time the last command was for
         self.tracker = None
         if self.control == "physics":
@@ -241,16 +265,40 @@ class ClimbDiffusionPolicy:
         known = np.stack([self._history_at(t)[0] for t in times])  # (k, F)
         held = self._history_at(times[0])[1]
         self._request = (self.time, times)
-        return self._batch(known, _distinct(held)), self._rng_seed * 100_003 + len(self.plans)
+        batch = self._batch(known, np.asarray(held))
+        batch["reach"] = self._reach_target(known[-1], np.asarray(held))
+        return batch, self._rng_seed * 100_003 + len(self.plans)
+
+    def choose(self, candidates: np.ndarray) -> np.ndarray:
+        """The candidate (T, F) of candidates (K, T, F) for the last request with the best
+        route score (selection.route_score, on each candidate's own contacts); scores kept in
+        `choices`."""
+        if len(candidates) == 1:
+            return candidates[0]
+        now, times = self._request
+        held = np.asarray(self._history_at(now)[1])
+        scores = np.empty(len(candidates))
+        for k, feats in enumerate(candidates):
+            _, sites, contacts = self._contacts(self._prepared(feats), held)
+            scores[k] = route_score(
+                contacts, sites, self.route_order, self._hold_pos, held, len(times), self.selection
+            )
+        self.choices.append(scores)
+        return candidates[int(np.argmax(scores))]
+
+    def _prepared(self, feats: np.ndarray) -> np.ndarray:
+        """A sampled chunk continued from the executed root and low-passed (RecedingConfig)."""
+        cfg, known = self.config, len(self._request[1])
+        if cfg.continue_root:
+            feats = continue_root(feats, known)
+        return smooth(feats, cfg.smooth_sigma, known)
 
     def accept_chunk(self, feats: np.ndarray) -> None:
         """Take the sampled chunk (T, F) of the last request: continue, smooth, hand over,
         ground, and (physics) give it to the tracker."""
         cfg, fps = self.config, self.mcfg.fps
         now, times = self._request
-        if cfg.continue_root:
-            feats = continue_root(feats, len(times))
-        feats = smooth(feats, cfg.smooth_sigma, len(times))
+        feats = self._prepared(feats)
         new = Plan(feats.astype(np.float64), float(times[0]), fps)
         self._known_count = len(times)
         self.plan = handover(self.plan, new, len(times), cfg.blend_frames)
@@ -272,10 +320,12 @@ class ClimbDiffusionPolicy:
     def _known_span(self) -> float:
         return (self._known_count - 1) / self.mcfg.fps if self.plan is not None else 0.0
 
-    def _batch(self, known: np.ndarray, held: list[int]) -> dict[str, torch.Tensor]:
-        """The model batch (ClimbDiffusionModel's interface) for one chunk."""
+    def _batch(self, known: np.ndarray, limbs: np.ndarray) -> dict[str, torch.Tensor]:
+        """The model batch (ClimbDiffusionModel's interface) for one chunk; `limbs` (4,) the
+        hold each limb grips at the chunk's first frame (-1 free)."""
+        held = _distinct(limbs)
         m, c, t = self.mcfg, self.mcfg.max_context, self.mcfg.frames
-        prompt = self._prompt(held)[:c] if m.context != "none" else []
+        prompt = self._prompt(limbs)[:c] if m.context != "none" else []
         hold_pos = np.array([h.position for h in self.world.scene.holds], dtype=np.float64)
         motion = np.zeros((1, t, FEATURE_DIM), np.float32)
         motion[0, : len(known)] = known
@@ -300,13 +350,30 @@ class ClimbDiffusionPolicy:
             "betas": torch.from_numpy(self.skeleton.betas[None].astype(np.float32)),
         }
 
-    def _prompt(self, held: list[int]) -> list[int]:
-        """Held holds, then the next `prompt_ahead` route holds beyond the highest held one."""
-        order = self.route_order
+    def _reach_target(self, features: np.ndarray, limbs: np.ndarray) -> torch.Tensor:
+        """(1, 2, 3) m: the next route hold for the hand that should move (NaN: the other)."""
+        from navenv.body.joints import joint_index
+        from policies.climb_diffusion.kinematics import feature_joints
+
+        _, target = next_target(self.route_order, limbs)
+        joints = feature_joints(features[None], self.skeleton.betas)[0]  # (24, 3)
+        hands = joints[[joint_index("left_hand"), joint_index("right_hand")]]
+        out = np.full((1, 2, 3), np.nan, dtype=np.float32)
+        hand = moving_hand(self.route_order, limbs, hands, self._hold_pos[target])
+        out[0, hand] = self._hold_pos[target]
+        return torch.from_numpy(out)
+
+    def _prompt(self, limbs: np.ndarray) -> list[int]:
+        """Held holds (limb order, distinct), then the next `prompt_ahead` route holds beyond
+        the highest held one (finish_prompt: the top again while one hand alone holds it)."""
+        order, held = self.route_order, _distinct(limbs)
         ranks = [order.index(h) for h in held if h in order]
         top = max(ranks) if ranks else -1
         ahead = [h for h in order[top + 1 :] if h not in held][: self.config.prompt_ahead]
-        return list(held) + ahead
+        one_on_top = int(np.sum(np.asarray(limbs)[:2] == order[-1])) == 1
+        if self.config.finish_prompt and not ahead and one_on_top:
+            ahead = [order[-1]]
+        return held + ahead
 
     def _context_token(self, hold: int) -> torch.Tensor:
         if hold not in self._context_tokens:
@@ -357,17 +424,26 @@ class ClimbDiffusionPolicy:
         """(T, nq) configurations of a chunk (grounded on its contacts after the `known`
         executed frames) and (T, 4) the hold each limb grips (-1 free)."""
         w = self.world
+        q, _, contacts = self._contacts(features, held)
+        if self.config.ground:
+            q = ground_chunk(
+                w.model, self._data, w.index, w.scene, q, contacts, self.grounding, start=known
+            )
+        return q, contacts
+
+    def _contacts(
+        self, features: np.ndarray, held: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A chunk's (T, nq) configurations, (T, 4, 3) grip sites and (T, 4) inferred contacts,
+        as sampled (no grounding)."""
+        w = self.world
         motion = Motion.from_features(features, self.mcfg.fps, self.skeleton.betas)
         q = np.tile(w.model.qpos0, (len(motion), 1))
         q[:, w.index.root_qpos] = root_qpos(self.skeleton, motion.transl, motion.global_orient)
         q[:, w.index.hinge_qpos] = joint_angles(motion, self._hinge_range)
         sites = grip_sites(w.model, self._data, w.index, q)
         contacts = infer_contacts(sites, self._hold_pos, self.mcfg.fps, self.grounding, held)
-        if self.config.ground:
-            q = ground_chunk(
-                w.model, self._data, w.index, w.scene, q, contacts, self.grounding, start=known
-            )
-        return q, contacts
+        return q, sites, contacts
 
     def _pose_at(self, time: float) -> tuple[np.ndarray, np.ndarray]:
         """The current chunk's configuration (interpolated) and grips at episode `time`."""
@@ -402,17 +478,21 @@ def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
         raise ValueError("sample_chunks: the policies must share one model and RecedingConfig")
     requests = [p.chunk_request() for p in policies]
     batch = {k: torch.cat([r[0][k] for r in requests]) for k in requests[0][0]}
+    reach = batch.pop("reach")  # (N, 2, 3) hand targets, for reach guidance
     cfg = first.config
     feats = first.model.sample(
         batch,
-        num_samples=1,
+        num_samples=cfg.candidates,
         seed=[r[1] for r in requests],
         steps=cfg.sample_steps,
         sampler_name=cfg.sampler,
         guidance=cfg.guidance,
-    )[:, 0].numpy()  # (N, T, F)
+        reach=reach if cfg.reach_weight > 0 else None,
+        reach_weight=cfg.reach_weight,
+        reach_frames=cfg.reach_frames,
+    ).numpy()  # (N, K, T, F)
     for p, f in zip(policies, feats, strict=True):
-        p.accept_chunk(f)
+        p.accept_chunk(p.choose(f))
     elapsed = time.perf_counter() - start
     for p in policies:
         p.latencies.append(elapsed)
