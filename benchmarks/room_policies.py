@@ -13,7 +13,7 @@ distance of an episode (the observer's personal room kept, or not).
 
 `--observer-in-way P` puts the observer in the agent's way in a share P of the episodes, chosen
 and placed as `navenv data generate --env room --observer-in-way` does (episode seed s is one
-when `default_rng([s, IN_WAY_STREAM])` draws below P; the observer then stands still
+when `policies.data.room.in_way_drawn(s, P)`; the observer then stands still
 IN_WAY_M along the shortest path to the env's goal, on ways at least IN_WAY_MIN_M long; shorter
 ones keep the observer the env drew). `--no-avoid-observer` runs the behaviour policy with its
 sub-goal on the observer-free shortest path (`BehaviorPolicyConfig.avoid_observer=False`);
@@ -158,12 +158,12 @@ def reset_episode(env, seed: int, observer_in_way: float = 0.0) -> tuple:
     """(obs, info, in_way) of episode `seed`: the env's own draw, or, for an in-the-way seed
     (the data generator's rule and placement, see the module doc), the same room, spawn and goal
     with the observer standing in the agent's way."""
-    from policies.data.room import IN_WAY_STREAM, _point_on_way
+    from policies.data.room import in_way_drawn, point_on_way
 
     obs, info = env.reset(seed=seed)
-    if not np.random.default_rng([seed, IN_WAY_STREAM]).random() < observer_in_way:
+    if not in_way_drawn(seed, observer_in_way):
         return obs, info, False
-    at = _point_on_way(env.unwrapped.world.nav, info["agent_xy"], info["goal_approach"])
+    at = point_on_way(env.unwrapped.world.nav, info["agent_xy"], info["goal_approach"])
     if at is None:  # a way too short to stand on: the episode keeps its observer
         return obs, info, False
     # The seed draws the same room and spawn again (the goal given, its draw keeps its place).

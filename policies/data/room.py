@@ -169,9 +169,9 @@ class _Recorder:
         uw = env
         goals = [(g.index, g.region.label) for g in uw.world.goals]
         first = agent.choose_goal(goals)
-        if np.random.default_rng([seed, IN_WAY_STREAM]).random() < cfg.observer_in_way:
+        if in_way_drawn(seed, cfg.observer_in_way):
             approach = uw.set_goal(first)["goal_approach"]
-            at = _point_on_way(uw.world.nav, info["agent_xy"], approach)
+            at = point_on_way(uw.world.nav, info["agent_xy"], approach)
             if at is not None:  # the seed draws the same room and spawn; the agent starts again
                 opts = {"goal": first, "observer": "stand", "observer_at": at}
                 obs, info = env.reset(seed=seed, options=opts)
@@ -243,7 +243,13 @@ IN_WAY_M = 1.8  # an in-the-way observer stands this far along the agent's short
 IN_WAY_MIN_M = 2.5  # ... on ways at least this long (else the episode keeps its observer)
 
 
-def _point_on_way(nav, start, approach) -> np.ndarray | None:
+def in_way_drawn(seed: int, share: float) -> bool:
+    """Whether episode `seed` is one of the `share` whose observer stands in the agent's way
+    (its own random stream, so the env's draws are the same either way)."""
+    return bool(np.random.default_rng([seed, IN_WAY_STREAM]).random() < share)
+
+
+def point_on_way(nav, start, approach) -> np.ndarray | None:
     """The point IN_WAY_M along the shortest walkable path from `start` to the nearest of the
     goal's `approach` points, or None when that way is shorter than IN_WAY_MIN_M (or none)."""
     from scenes.navigation import NoPathError, path_length, plan_path, point_along, smooth_path

@@ -366,13 +366,13 @@ def test_policy_plans_round_the_observer_it_observes(runs):
     plan's sub-goal steps round it (not with avoid_observer=False)."""
     from navenv.envs.room import RoomNavEnv
     from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
-    from policies.data.room import _point_on_way
+    from policies.data.room import point_on_way
     from scenes.navigation import passes_near, resample_path
 
     chain = BehaviorModel(*(runs / n / "model" for n in ("goal", "path", "body")))
     env = RoomNavEnv(obs="state", scene_split="rooms_val")
     obs, info = env.reset(seed=2)
-    at = _point_on_way(env.world.nav, info["agent_xy"], info["goal_approach"])  # 1.8 m along
+    at = point_on_way(env.world.nav, info["agent_xy"], info["goal_approach"])  # 1.8 m along
     opts = {"goal": info["goal_index"], "observer": "stand", "observer_at": at}
     obs, info = env.reset(seed=2, options=opts)
     goals, near = {}, {}
