@@ -266,7 +266,8 @@ class ClimbDiffusionPolicy:
         held = self._history_at(times[0])[1]
         self._request = (self.time, times)
         batch = self._batch(known, np.asarray(held))
-        batch["reach"] = self._reach_target(known[-1], np.asarray(held))
+        if self.config.reach_weight > 0:  # FK of the last known frame only when it is used
+            batch["reach"] = self._reach_target(known[-1], np.asarray(held))
         return batch, self._rng_seed * 100_003 + len(self.plans)
 
     def choose(self, candidates: np.ndarray) -> np.ndarray:
@@ -478,7 +479,7 @@ def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
         raise ValueError("sample_chunks: the policies must share one model and RecedingConfig")
     requests = [p.chunk_request() for p in policies]
     batch = {k: torch.cat([r[0][k] for r in requests]) for k in requests[0][0]}
-    reach = batch.pop("reach")  # (N, 2, 3) hand targets, for reach guidance
+    reach = batch.pop("reach", None)  # (N, 2, 3) hand targets, with reach guidance only
     cfg = first.config
     feats = first.model.sample(
         batch,
@@ -487,7 +488,7 @@ def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
         steps=cfg.sample_steps,
         sampler_name=cfg.sampler,
         guidance=cfg.guidance,
-        reach=reach if cfg.reach_weight > 0 else None,
+        reach=reach,
         reach_weight=cfg.reach_weight,
         reach_frames=cfg.reach_frames,
     ).numpy()  # (N, K, T, F)

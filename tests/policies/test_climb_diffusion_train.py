@@ -27,6 +27,25 @@ def tiny_train(**kw) -> ClimbDiffusionConfig:
     return ClimbDiffusionConfig.preset("tiny", **{**base, "warmup_steps": 2, **kw})
 
 
+def cli_train(dataset, out, *extra: str, sets=(), batch_size: int = 4) -> list[str]:
+    """`navenv train climb-diffusion` arguments of a tiny run on `dataset` into `out`."""
+    fixed = ["frames=8", "fps=10", "max_context=4", "max_known=3", f"batch_size={batch_size}"]
+    return [
+        "train",
+        "climb-diffusion",
+        "--data",
+        str(dataset),
+        "--config",
+        "tiny",
+        "--out",
+        str(out),
+        *extra,
+        "--set",
+        *fixed,
+        *sets,
+    ]
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     """Four 2 s clips of the stand-in climber at 10 fps, 16 x 16 pixels."""
@@ -138,20 +157,7 @@ def test_cli_trains_and_refuses_bad_overrides(dataset, tmp_path):
     from policies.pretrained import load_pretrained
 
     def command(out: str, *overrides: str) -> list[str]:
-        fixed = ["frames=8", "fps=10", "max_context=4", "max_known=3", "batch_size=2"]
-        return [
-            "train",
-            "climb-diffusion",
-            "--data",
-            str(dataset),
-            "--config",
-            "tiny",
-            "--out",
-            str(tmp_path / out),
-            "--set",
-            *fixed,
-            *overrides,
-        ]
+        return cli_train(dataset, tmp_path / out, sets=overrides, batch_size=2)
 
     assert main(command("cli", "steps=2", "warmup_steps=1")) == 0
     assert load_pretrained(tmp_path / "cli" / "model").config.steps == 2
@@ -185,28 +191,13 @@ def test_retrieval_sampler_returns_the_nearest_training_window(dataset, tmp_path
 
 
 def test_init_starts_from_a_checkpoint_and_refuses_another_architecture(dataset, tmp_path):
-    """--init: the run's first loss is the checkpoint's (weights and normaliser carried over,
-    a fresh schedule), unlike a fresh start; a checkpoint of another width is refused."""
+    """--init: the run starts from the checkpoint's weights and normaliser (under a fresh
+    schedule), unlike a fresh start; a checkpoint of another width is refused."""
     from navenv.cli import main
     from policies.pretrained import load_pretrained
 
-    fixed = ["frames=8", "fps=10", "max_context=4", "max_known=3", "batch_size=4"]
-
     def command(out: str, *extra: str, sets: tuple[str, ...] = ()) -> list[str]:
-        return [
-            "train",
-            "climb-diffusion",
-            "--data",
-            str(dataset),
-            "--config",
-            "tiny",
-            "--out",
-            str(tmp_path / out),
-            *extra,
-            "--set",
-            *fixed,
-            *sets,
-        ]
+        return cli_train(dataset, tmp_path / out, *extra, sets=sets)
 
     assert main(command("base", sets=("steps=40", "warmup_steps=2", "lr=3e-3"))) == 0
     base = load_pretrained(tmp_path / "base" / "model")
