@@ -25,6 +25,7 @@ from benchmarks.scoring import (
     markdown_table,
     summarise,
 )
+from navenv.threads import single_threaded
 
 DEMO_POLICIES: tuple[str, ...] = (
     *POLICIES,
@@ -145,7 +146,11 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     workers = cfg.workers or os.cpu_count() or 1
     start = time.perf_counter()
     records: list[EpisodeRecord] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("forkserver"),
+        initializer=single_threaded if workers > 1 else None,  # one worker may use every core
+    ) as pool:
         for rec in tqdm(pool.map(run_episode, tasks), total=len(tasks), desc="episodes", unit="ep"):
             records.append(rec)
     summary = summarise(records)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from navenv.threads import single_threaded
 from policies.data.episode import SceneRenderer, build_episode
 from policies.data.store import ShardRecord, encode_shard, write_shard
 from policies.data.tasks import EpisodeTask, GenerateConfig, make_tasks
@@ -186,7 +187,9 @@ def run_local(cfg: dict, todo: list[int], out: Path, finished) -> None:
 
 def run_pool(cfg: dict, todo: list[int], out: Path, workers: int, finished) -> None:
     """Shards on local worker processes (spawned: safe with MuJoCo, torch and threads)."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=single_threaded
+    )
     try:
         pending = {pool.submit(write_shard_task, cfg, k, str(out)) for k in todo}
         while pending:
