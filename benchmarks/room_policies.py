@@ -18,7 +18,9 @@ IN_WAY_M along the shortest path to the env's goal, on ways at least IN_WAY_MIN_
 ones keep the observer the env drew). `--no-avoid-observer` runs the behaviour policy with its
 sub-goal on the observer-free shortest path (`BehaviorPolicyConfig.avoid_observer=False`);
 `--scene-guidance W` nudges its sampled paths off the occupancy crop's occupied cells
-(`BehaviorPolicyConfig.scene_guidance`):
+(`BehaviorPolicyConfig.scene_guidance`); `--candidates K` samples K plans per re-plan and plays
+the one clearest of furniture and the observer (`BehaviorPolicyConfig.candidates`, 16 by
+default); `--in-sight` keeps the sub-goal in straight sight (`BehaviorPolicyConfig.in_sight`):
 
     python -m benchmarks.room_policies --episodes 12 --control kinematic \
         --splits rooms_test_iid rooms_test_novel --observer-in-way 1 --policies scripted behavior
@@ -40,33 +42,23 @@ POLICIES = ("scripted", "behavior")
 HALF_M = 0.5  # closer than this to the observer counts as brushing past it
 
 
-def make_policy(
-    name: str,
-    runs: str | None = None,
-    replan_s: float | None = None,
-    avoid_observer: bool = True,
-    scene_guidance: float = 0.0,
-):
-    """A RoomNav-v0 policy by bench name (the behaviour options apply to `behavior` only)."""
+def make_policy(name: str, runs: str | None = None, options: dict | None = None):
+    """A RoomNav-v0 policy by bench name; `options` are BehaviorPolicyConfig fields for
+    `behavior` (ignored by `scripted`)."""
     if name == "scripted":
         from policies.scripted.room import RoomAgent
 
         return RoomAgent()
     if name == "behavior":
         from policies.behavior.hierarchy import BehaviorModel
-        from policies.behavior.policy import HierarchicalBehaviorPolicy
+        from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
 
         model = (
             BehaviorModel(*(Path(runs) / n / "model" for n in ("goal", "path", "body")))
             if runs
             else BehaviorModel.shipped()
         )
-        from policies.behavior.policy import BehaviorPolicyConfig
-
-        kw: dict = {"avoid_observer": avoid_observer, "scene_guidance": scene_guidance}
-        if replan_s is not None:
-            kw["replan_s"] = replan_s
-        return HierarchicalBehaviorPolicy(model, BehaviorPolicyConfig(**kw))
+        return HierarchicalBehaviorPolicy(model, BehaviorPolicyConfig(**(options or {})))
     raise ValueError(f"policy {name!r}: expected one of {POLICIES}")
 
 
@@ -77,14 +69,12 @@ def run_split(
     assist: str,
     policy: str = "scripted",
     runs=None,
-    replan_s: float | None = None,
     observer_in_way: float = 0.0,
-    avoid_observer: bool = True,
-    scene_guidance: float = 0.0,
+    options: dict | None = None,
 ) -> dict:
     """Roll `policy` over `episodes` seeds of `split`; per-episode rows and means
     (`observer_in_way`: the share of episodes with the observer standing in the agent's way,
-    see the module doc)."""
+    see the module doc; `options`: BehaviorPolicyConfig fields for `behavior`)."""
     from navenv.envs.registration import ROOM_MAX_EPISODE_STEPS
     from navenv.envs.room import RoomNavEnv
 
@@ -92,7 +82,8 @@ def run_split(
     if control == "physics":
         kw["assist"] = assist
     env = RoomNavEnv(obs="state", scene_split=split, width=16, height=16, **kw)
-    agent = make_policy(policy, runs, replan_s, avoid_observer, scene_guidance)
+    options = dict(options or {}) if policy == "behavior" else {}
+    agent = make_policy(policy, runs, options)
     rows, steps, start = [], 0, time.perf_counter()
     for seed in range(episodes):
         obs, info, in_way = reset_episode(env, seed, observer_in_way)
@@ -124,12 +115,7 @@ def run_split(
         )
     wall = time.perf_counter() - start
     ok = [r for r in rows if r["success"]]
-    opts = []
-    if policy == "behavior" and not avoid_observer:
-        opts.append("avoid off")
-    if policy == "behavior" and scene_guidance:
-        opts.append(f"guidance {scene_guidance:g}")
-    name = f"{policy} ({', '.join(opts)})" if opts else policy
+    name = f"{policy} ({_label(options)})" if _label(options) else policy
     closest = [r["closest_to_observer_m"] for r in rows]
     in_way = [r["closest_to_observer_m"] for r in rows if r["observer_in_way"]]
     return {
@@ -213,6 +199,22 @@ def modality(split: str, starts: int, seeds: int) -> dict:
     }
 
 
+def _label(options: dict) -> str:
+    """The behaviour options that differ from the defaults, for the table's policy column."""
+    parts = []
+    if options.get("avoid_observer") is False:
+        parts.append("avoid off")
+    if options.get("scene_guidance"):
+        parts.append(f"guidance {options['scene_guidance']:g}")
+    if "candidates" in options:
+        parts.append(f"best of {options['candidates']}")
+    if options.get("in_sight"):
+        parts.append("in sight")
+    if options.get("replan_s") is not None:
+        parts.append(f"replan {options['replan_s']:g} s")
+    return ", ".join(parts)
+
+
 def info_scene(env) -> str:
     """Name of the env's current scene."""
     return env.unwrapped.scene.name
@@ -246,6 +248,19 @@ def main(argv=None) -> int:
         default=0.0,
         help="behavior: weight of the path stage's nudge off occupied crop cells (0: off)",
     )
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        metavar="K",
+        help="behavior: plans sampled per re-plan, the clearest played (default: the config's "
+        "16; 1: the first sample)",
+    )
+    p.add_argument(
+        "--in-sight",
+        action="store_true",
+        help="behavior: sub-goal no farther along the way than in straight sight",
+    )
     p.add_argument("--out", default="runs/room_policies")
     p.add_argument(
         "--modality",
@@ -268,6 +283,15 @@ def main(argv=None) -> int:
         p.error("--episodes must be >= 1")
     if not 0.0 <= a.observer_in_way <= 1.0:
         p.error("--observer-in-way must be in [0, 1]")
+    if a.candidates is not None and a.candidates < 1:
+        p.error("--candidates must be >= 1")
+    options = {
+        "avoid_observer": not a.no_avoid_observer,
+        "scene_guidance": a.scene_guidance,
+        "in_sight": a.in_sight,
+        **({"candidates": a.candidates} if a.candidates is not None else {}),
+        **({"replan_s": a.replan_s} if a.replan_s is not None else {}),
+    }
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -287,10 +311,8 @@ def main(argv=None) -> int:
                     a.assist,
                     policy,
                     a.runs,
-                    a.replan_s,
                     a.observer_in_way,
-                    not a.no_avoid_observer,
-                    a.scene_guidance,
+                    options,
                 )
                 results.append(r)
                 ratio = "-" if r["path_ratio_median"] is None else f"{r['path_ratio_median']:.2f}"

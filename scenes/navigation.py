@@ -176,6 +176,15 @@ class NavGrid:
         grid's edge counts as blocked); 0 on blocked cells."""
         return ndimage.distance_transform_edt(np.pad(self.mask, 1))[1:-1, 1:-1] * self.cell
 
+    def clearance_at(self, xy: ArrayLike) -> np.ndarray:
+        """(...,) `clearance` of the cells holding world points xy (..., 2): 0 on blocked cells
+        and outside the grid."""
+        iy, ix = self.to_cell(xy)
+        ok = self._inside(iy, ix)
+        out = np.zeros(ok.shape)
+        out[ok] = self.clearance[iy[ok], ix[ok]]
+        return out
+
     @cached_property
     def components(self) -> np.ndarray:
         """(ny, nx) int labels of connected walkable areas (0 on blocked cells)."""

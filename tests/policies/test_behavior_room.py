@@ -269,7 +269,8 @@ def test_policy_reads_the_observer_only_when_the_model_does(runs, data, tmp_path
         plans = []
         for shift in (0.0, 1.5):
             obs, info = env.reset(seed=4)
-            pol = HierarchicalBehaviorPolicy(chain, BehaviorPolicyConfig(steps=3))
+            # one plan per re-plan: ranking candidates reads the observer itself
+            pol = HierarchicalBehaviorPolicy(chain, BehaviorPolicyConfig(steps=3, candidates=1))
             pol.reset(seed=4, info=info)
             parts = {k: v.copy() for k, v in env.obs_layout.split(obs).items()}
             parts["observer_path"][:, 1] += shift  # the observer stands 1.5 m further left
@@ -361,6 +362,31 @@ def test_task_subgoal_steps_round_an_observer_on_the_way_and_off_it_stays():
     assert np.allclose(way[:, 1], 0.3, atol=0.06)
 
 
+def test_task_subgoal_stays_in_sight_round_a_corner():
+    """An L-shaped room: the way turns a corner 3.5 m ahead; in sight, the sub-goal stops where
+    the straight line from the agent still clears the block (without: 4 m along, behind it)."""
+    from policies.behavior.policy import BehaviorPolicyConfig
+    from scenes.navigation import line_of_sight
+
+    rows = ["1" * 60] * 40
+    rows = [("1" * 20 + "0" * 40) if iy < 35 else r for iy, r in enumerate(rows)]  # x>=2, y<3.5
+    start, goal = np.array([0.5, 0.3]), (5.5, 3.9)
+    subs = {}
+    for sight in (True, False):
+        pol = _planner(True, rows, goal)
+        pol.config = BehaviorPolicyConfig(in_sight=sight)
+        sub = pol.subgoal(start, np.pi / 2)  # heading x is world x, heading y world y
+        subs[sight] = start + sub[:2]
+    assert not line_of_sight(pol.nav, start, subs[False])  # 4 m along: behind the corner
+    assert line_of_sight(pol.nav, start, subs[True])
+    assert np.linalg.norm(subs[True] - start) > 1.5  # the visible stretch, not a step
+    # nothing in the way: in sight changes nothing
+    open_room = _planner(True, ["1" * 60] * 40, (5.5, 2.0))
+    assert np.allclose(
+        open_room.subgoal(np.array([0.5, 2.0]), np.pi / 2), [4.0, 0.0, 0.0], atol=0.1
+    )
+
+
 def test_policy_plans_round_the_observer_it_observes(runs):
     """In the env, the observer read back from the observation is where it stands, and the
     plan's sub-goal steps round it (not with avoid_observer=False)."""
@@ -425,3 +451,61 @@ def test_scene_guidance_pushes_paths_off_occupied_cells_and_is_off_by_default(ru
     assert intrusion(guided) < 0.5 * intrusion(plain) and intrusion(plain) > 0
     with pytest.raises(ValueError, match="path stage"):
         chain.body.sample({**batch, "path": plain[:, 0]}, 1, 0, 2, scene_guidance=1.0)
+
+
+def test_ranking_costs_intrusion_and_the_observer_and_prefers_the_clear_path():
+    from policies.behavior.ranking import MARGIN_M, OBSERVER_M, intrusion, plan_costs
+    from scenes.navigation import NavGrid
+
+    # 4 m x 2 m room, 0.1 m cells, a block at x 1.5-2.5 m, y 0-1 m (the lower half)
+    mask = np.ones((20, 40), bool)
+    mask[:10, 15:25] = False
+    nav = NavGrid(mask=mask, origin=(0.0, 0.0), cell=0.1)
+    xs = np.linspace(0.3, 3.7, 35)
+    through = np.column_stack([xs, np.full_like(xs, 0.5)])  # straight across the block
+    above = np.column_stack([xs, np.full_like(xs, 1.55)])  # 0.55 m clear of it
+    paths = np.stack([through, above])
+    cost = intrusion(nav, paths)
+    assert cost[1] == 0.0  # clear of the margin everywhere
+    blocked = (~nav.is_walkable(through)).sum()
+    assert blocked >= 9 and cost[0] >= blocked * MARGIN_M  # each blocked frame costs the margin
+    # the observer on the clear path makes it cost too: a frame on the observer costs OBSERVER_M
+    ob = above[17]
+    with_ob = intrusion(nav, paths, ob)
+    assert with_ob[1] >= OBSERVER_M and np.isclose(with_ob[0] - cost[0], 0.0)
+    # the ranking picks the clear path even though the blocked one ends on the goal
+    goal = through[-1]
+    assert np.argmin(plan_costs(nav, paths, goal)) == 1
+    # with both clear, the one ending nearer the goal wins
+    near = above.copy()
+    near[-1] = goal + np.array([0.0, 0.5])
+    assert np.argmin(plan_costs(nav, np.stack([above, near]), goal)) == 1
+    with pytest.raises(ValueError, match="K, T, 2"):
+        intrusion(nav, through)
+    assert np.isclose(nav.clearance_at([[-5.0, 0.0]])[0], 0.0)  # outside the grid: no clearance
+
+
+def test_policy_with_candidates_plays_the_lowest_cost_sample(runs):
+    from navenv.envs.room import RoomNavEnv
+    from policies.behavior.policy import BehaviorPolicyConfig, HierarchicalBehaviorPolicy
+    from policies.behavior.ranking import plan_costs
+    from policies.behavior.room_data import heading_axes
+
+    chain = BehaviorModel(*(runs / n / "model" for n in ("goal", "path", "body")))
+    env = RoomNavEnv(obs="state", scene_split="rooms_val")
+    obs, info = env.reset(seed=3)
+    pol = HierarchicalBehaviorPolicy(chain, BehaviorPolicyConfig(steps=2, candidates=4))
+    pol.reset(seed=3, info=info)
+    pol.act(obs)
+    # the same draw by hand: the played plan is the candidate of least cost
+    batch, xy, yaw = pol.conditions(obs)
+    ob = pol.observer_xy(obs, xy, yaw)
+    goal = torch.as_tensor(pol.subgoal(xy, yaw, ob), dtype=torch.float32)[None]
+    out = chain.sample(batch, k=4, seed=3 * 7919, steps=2, goal=goal)
+    axes = heading_axes(yaw)[:, :2]
+    paths = out["path"][0].double().numpy() @ axes + xy
+    costs = plan_costs(pol.nav, paths, out["goal"][0].double().numpy() @ axes + xy, ob)
+    best = int(np.argmin(costs))
+    assert np.allclose(pol.last_plan["path"], out["path"][0, best].double().numpy())
+    with pytest.raises(ValueError, match="candidates"):
+        BehaviorPolicyConfig(candidates=0)
