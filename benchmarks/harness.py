@@ -18,10 +18,22 @@ import gymnasium as gym
 import numpy as np
 
 import navenv  # noqa: F401  (registers ClimbRoute-v0)
+from navenv.body.joints import JOINT_INDEX
 from navenv.humanoid.index import HumanoidIndex
+from navenv.render.overlay import draw_ghost
+from navenv.video import Mp4Stream, inset
 from policies.registry import make_policy as registry_make_policy
 from policies.registry import policy_env_kwargs
 from scenes.splits import SceneSpec
+
+VIDEO_SIZE: tuple[int, int] = (320, 240)
+"""Width, height of `EpisodeTask.video` mp4s (smaller than filmed frames: every policy gets one)."""
+VIDEO_STRIDE = 2
+"""`EpisodeTask.video` keeps every second env step: 15 fps at the env's 30 Hz."""
+GHOST_S = 1.0
+"""Seconds of a policy's plan drawn over filmed frames: the body it will be in (the ghost) and
+the paths of its hands until then."""
+_HANDS = [JOINT_INDEX["left_hand"], JOINT_INDEX["right_hand"]]
 
 POLICIES: tuple[str, ...] = ("random", "scripted_kinematic", "scripted_physics")
 """The built-in policies a suite runs by default; any policies.registry name or ``module:Class``
@@ -41,6 +53,7 @@ class EpisodeTask:
     record_frames: bool = False  # keep tripod + ego frames for a video
     assist: str | None = None  # overrides a physics policy's assist mode ("none", "residual")
     adherence: bool = False  # also plan the expert on this route and seed, to score against
+    video: str | None = None  # write this mp4 of the climb (VIDEO_SIZE, every VIDEO_STRIDE steps)
 
     @property
     def label(self) -> str:
@@ -94,10 +107,9 @@ def run_episode(
     kwargs = env_kwargs(task.policy)
     if task.assist is not None and kwargs.get("control") == "physics":
         kwargs["assist"] = task.assist
-    if task.record_frames:
-        kwargs.update(
-            render_mode="rgb_array", render_width=render_size[0], render_height=render_size[1]
-        )
+    if task.record_frames or task.video:
+        size = render_size if task.record_frames else VIDEO_SIZE
+        kwargs.update(render_mode="rgb_array", render_width=size[0], render_height=size[1])
     env = gym.make(
         "ClimbRoute-v0", scene=scene, route=task.route, max_episode_steps=task.max_steps, **kwargs
     )
@@ -114,21 +126,32 @@ def run_episode(
         [],
     )
     penetration, total, terminated, truncated = 0.0, 0.0, False, False
-    if task.record_frames:
-        frames.append(_frame_pair(env))
-        if on_frame is not None:
-            on_frame()
-    while not (terminated or truncated):
-        obs, reward, terminated, truncated, info = env.step(policy.act(obs))
-        total += reward
-        grips.append(info["grips"].copy())
-        joints.append(u.data.xpos[index.bodies].copy())
-        assists.append(info["assist_norm"])
-        penetration = max(penetration, info["penetration"])
+    stream = Mp4Stream(task.video, 1.0 / (u.dt * VIDEO_STRIDE)) if task.video else None
+
+    def film(step: int) -> None:
         if task.record_frames:
-            frames.append(_frame_pair(env))
+            frames.append(_frame_pair(env, policy))
             if on_frame is not None:
                 on_frame()
+        if stream is not None and step % VIDEO_STRIDE == 0:
+            stream.append(inset(*_frame_pair(env, policy), scale=1))
+
+    try:
+        film(0)
+        while not (terminated or truncated):
+            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
+            total += reward
+            grips.append(info["grips"].copy())
+            joints.append(u.data.xpos[index.bodies].copy())
+            assists.append(info["assist_norm"])
+            penetration = max(penetration, info["penetration"])
+            film(len(assists))
+    except BaseException:
+        if stream is not None:
+            stream.abort()
+        raise
+    if stream is not None:
+        stream.close()
     reference = getattr(policy, "reference_joints", None)
     steps = len(grips) - 1
     record = EpisodeRecord(
@@ -167,7 +190,17 @@ def _expert_joints(env, info: dict, seed: int, n: int) -> np.ndarray:
     return expert.plan_joints(np.arange(n))
 
 
-def _frame_pair(env) -> tuple[np.ndarray, np.ndarray]:
-    """(tripod RGB, ego RGB) of the current state."""
+def _frame_pair(env, policy=None) -> tuple[np.ndarray, np.ndarray]:
+    """(tripod RGB, ego RGB) of the current state; the tripod view with the policy's plan for
+    the next GHOST_S drawn over it, for a policy with `plan_ahead` and a plan to draw."""
     u = env.unwrapped
-    return env.render(), u.ego_camera.render(u.data)
+    tripod = env.render()
+    camera = u.tripod_camera()
+    if camera is not None and callable(getattr(policy, "plan_ahead", None)):
+        try:
+            plan = policy.plan_ahead(GHOST_S)  # (N, 24, 3)
+        except RuntimeError:  # nothing planned yet (the reset frame)
+            plan = None
+        if plan is not None:
+            tripod = draw_ghost(tripod, u.model, u.data, camera, plan[-1], plan[:, _HANDS])
+    return tripod, u.ego_camera.render(u.data)

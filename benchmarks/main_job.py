@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.harness import POLICIES, EpisodeRecord, EpisodeTask, run_episode
+from benchmarks.harness import GHOST_S, POLICIES, EpisodeRecord, EpisodeTask, run_episode
 from benchmarks.scoring import (
     compare,
     generalisation,
@@ -35,6 +35,9 @@ DEMO_POLICIES: tuple[str, ...] = (
 """`navenv demo`: the built-ins and the shipped diffusion policy in both control modes."""
 TEST_SPLITS: tuple[str, ...] = ("test_iid", "test_novel_geometry", "test_novel_holds")
 DEFAULT_SPLITS: tuple[str, ...] = ("train", *TEST_SPLITS)
+NOVEL_FIRST: tuple[str, ...] = ("test_novel_geometry", "test_novel_holds", "test_iid", "train")
+"""Where each policy's video is filmed: the first of these splits the suite runs (novel scenes
+first), else the suite's first split."""
 
 
 def climbing_splits() -> list[str]:
@@ -65,6 +68,9 @@ class SuiteConfig:
     """Worker processes (0: one per core)."""
     video: bool = True
     """Film one climb (tripod view with the ego view inset)."""
+    policy_videos: bool = True
+    """Also film each policy's first climb on a novel split (`NOVEL_FIRST` order: tripod view,
+    ego inset, the policy's plan drawn as a ghost) into videos/POLICY.mp4."""
     adherence: bool = False
     """Also plan the scripted expert on every episode's route and seed and score each policy's
     body against it (MPJPE / PA-MPJPE to expert; costs one plan per episode)."""
@@ -139,10 +145,27 @@ def make_tasks(cfg: SuiteConfig) -> list[EpisodeTask]:
     return tasks
 
 
+def with_policy_videos(tasks: list[EpisodeTask], video_dir: Path) -> list[EpisodeTask]:
+    """`tasks` with each policy row's first episode on the most novel split (NOVEL_FIRST) set
+    to write video_dir/LABEL.mp4 as it runs (the episode is the same, only filmed)."""
+    splits = list(dict.fromkeys(t.split for t in tasks))
+    where = next((s for s in NOVEL_FIRST if s in splits), splits[0] if splits else None)
+    out, seen = [], set()
+    for t in tasks:
+        if t.split == where and t.label not in seen:
+            seen.add(t.label)
+            name = "".join(c if c.isalnum() or c in "-_" else "_" for c in t.label).strip("_")
+            t = replace(t, video=str(video_dir / f"{name}.mp4"))
+        out.append(t)
+    return out
+
+
 def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     """Run every episode (in parallel), score, write the report; returns the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = make_tasks(cfg)
+    if cfg.policy_videos:
+        tasks = with_policy_videos(tasks, out_dir / "videos")
     workers = cfg.workers or os.cpu_count() or 1
     start = time.perf_counter()
     records: list[EpisodeRecord] = []
@@ -157,7 +180,8 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     video = _film_one_climb(cfg, tasks, out_dir, records) if cfg.video else None
     elapsed = time.perf_counter() - start
     table = markdown_table(summary)
-    _write_report(out_dir, cfg, summary, table, video, elapsed, len(tasks))
+    videos = {t.label: Path(t.video).relative_to(out_dir).as_posix() for t in tasks if t.video}
+    _write_report(out_dir, cfg, summary, table, video, elapsed, len(tasks), videos)
     print(table)
     print(f"\n{len(tasks)} episodes in {elapsed:.0f} s -> report: {out_dir / 'report.md'}")
     return {f"{s}/{p}": v for (s, p), v in summary.items()}
@@ -311,6 +335,7 @@ def _write_report(
     video: Path | None,
     elapsed: float,
     n: int,
+    videos: dict[str, str] | None = None,
 ) -> None:
     _figure(summary, out_dir / "summary.png")
     has_gen = _generalisation_figure(summary, out_dir / "generalisation.png")
@@ -354,10 +379,21 @@ def _write_report(
             "![frame](climb_frame.png)",
             "",
         ]
+    if videos:
+        split = next(t for t in NOVEL_FIRST + cfg.splits if t in cfg.splits)
+        lines += [
+            f"One climb per policy on `{split}` (tripod view, ego inset; the policy's plan for the "
+            f"next {GHOST_S:g} s drawn as a cyan ghost: the body it will be in and its hands' "
+            "paths until then):",
+            "",
+            *(f"- {label}: [{path}]({path})" for label, path in videos.items()),
+            "",
+        ]
     (out_dir / "report.md").write_text("\n".join(lines))
     results = {
         "config": {**asdict(cfg)},
         "summary": {f"{s}/{p}": v for (s, p), v in summary.items()},
+        "videos": videos or {},
         "wall_seconds": elapsed,
         "provenance": provenance(),
     }

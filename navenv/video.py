@@ -50,3 +50,76 @@ def write_mp4(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float)
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+_END, _ABORT = object(), object()
+
+
+class Mp4Stream:
+    """An mp4 written frame by frame: frames are encoded on a background thread as they come
+    (so a long episode never holds its video in memory); `close()` finishes the file, written
+    atomically by `write_mp4`; `abort()` (or an exception inside a `with` block) leaves none."""
+
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
+        import queue
+        import threading
+
+        self.path = Path(path)
+        self._queue: queue.Queue = queue.Queue(maxsize=32)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(fps,), daemon=True)
+        self._thread.start()
+
+    def _frames(self):
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if item is _ABORT:
+                raise InterruptedError(f"{self.path}: aborted")
+            yield item
+
+    def _write(self, fps: float) -> None:
+        try:
+            write_mp4(self.path, self._frames(), fps)
+        except BaseException as e:  # reported by close()
+            self._error = e
+
+    def _put(self, item) -> bool:
+        """Queue `item` unless the writer has stopped (never blocks on a dead writer)."""
+        import queue
+
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def append(self, frame: np.ndarray) -> None:
+        """Queue one uint8 RGB frame (H, W, 3); every frame must have the first one's size."""
+        if not self._put(frame):
+            raise RuntimeError(f"{self.path}: the writer stopped ({self._error!r})")
+
+    def close(self) -> Path:
+        """Finish the file; returns its path (re-raises what stopped the writer)."""
+        self._put(_END)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.path
+
+    def abort(self) -> None:
+        """Stop without leaving a file."""
+        self._put(_ABORT)
+        self._thread.join()
+
+    def __enter__(self) -> Mp4Stream:
+        return self
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -456,6 +456,21 @@ class ClimbDiffusionPolicy:
         nearest = round(x)
         return q, self._plan_contacts[nearest] >= 0
 
+    def plan_ahead(self, seconds: float) -> np.ndarray:
+        """(N, 24, 3) world joint positions (m) of the sampled chunk (grounded, as it is
+        executed) from now to `seconds` ahead, clamped to the chunk's end, one per model frame
+        (what bench videos draw as the ghost)."""
+        if self.plan is None:
+            raise RuntimeError("ClimbDiffusionPolicy.plan_ahead: no chunk sampled yet")
+        w = self.world
+        times = self.time + np.arange(max(round(seconds * self.mcfg.fps), 1) + 1) / self.mcfg.fps
+        out = np.empty((len(times), len(w.index.bodies), 3))
+        for i, t in enumerate(np.minimum(times, self.plan.end)):
+            self._data.qpos[:] = self._pose_at(float(t))[0]
+            mujoco.mj_kinematics(w.model, self._data)
+            out[i] = self._data.xpos[w.index.bodies]
+        return out
+
     def _world(self, scene) -> tuple[CompiledWorld, SceneRenderer]:
         if scene.name not in self._worlds:
             world = compile_world(scene, self.skeleton, self.env_config)

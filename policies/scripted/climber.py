@@ -129,6 +129,14 @@ class ScriptedClimber:
         frames = np.array(self._frames[:n] + [self._frames[-1]] * max(0, n - len(self._frames)))
         return self.plan_joints(frames)
 
+    def plan_ahead(self, seconds: float) -> np.ndarray:
+        """(N, 24, 3) world joint positions (m) of the plan from the frame followed now to
+        `seconds` ahead, one per plan frame (what bench videos draw as the ghost)."""
+        if self.plan is None:
+            raise RuntimeError("ScriptedClimber.plan_ahead: no plan yet")
+        frames = max(round(seconds * self.plan.fps), 1)
+        return self.plan_joints(self._frames[-1] + np.arange(frames + 1))
+
     def plan_joints(self, frames: np.ndarray) -> np.ndarray:
         """(len(frames), 24, 3) world positions (m) of the plan's joints at plan `frames`
         (clamped to the plan)."""

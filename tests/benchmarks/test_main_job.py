@@ -43,6 +43,33 @@ def test_report_files_and_table(report):
     )
 
 
+def test_each_policy_is_filmed_on_the_novel_split_with_its_plan_as_a_ghost(report):
+    import imageio.v3 as iio
+
+    from benchmarks.harness import VIDEO_SIZE
+    from navenv.render.overlay import GHOST_RGB
+
+    out, _ = report
+    results = json.loads((out / "results.json").read_text())
+    assert results["videos"] == {
+        "random": "videos/random.mp4",
+        "scripted_kinematic": "videos/scripted_kinematic.mp4",
+    }
+    assert "videos/scripted_kinematic.mp4" in (out / "report.md").read_text()
+    expert = iio.imread(out / "videos/scripted_kinematic.mp4")
+    assert expert.shape[1:] == (VIDEO_SIZE[1], VIDEO_SIZE[0], 3)
+    assert len(expert) == 90 // 2 + 1  # the reset frame and every second of the 90 steps
+    # the same scene, route and start: the expert's frame has its plan drawn in the ghost's
+    # colour, random's (no plan) has none of it (mp4 is lossy, hence a colour tolerance)
+    rand = iio.imread(out / "videos/random.mp4")
+
+    def ghostly(frame):
+        return int((np.abs(frame.astype(int) - GHOST_RGB).max(axis=-1) < 60).sum())
+
+    changed = np.abs(expert[0].astype(int) - rand[0]).max(axis=-1) > 40  # the same render else
+    assert changed.sum() > 100 and ghostly(expert[0]) > ghostly(rand[0]) + 100
+
+
 def test_expert_beats_random(report):
     _, summary = report
     for split in ("train", "test_novel_holds"):

@@ -83,6 +83,29 @@ def test_chunks_continue_the_executed_motion(scene, tiny_checkpoint):
         assert boundary <= max(max_step(plan.features[known:]), 0.02) + 1e-9
 
 
+def test_plan_ahead_is_the_executed_chunk_in_world_joints(scene, tiny_checkpoint):
+    """The ghost a video draws: FK of the chunk from now on, the first frame the body the
+    kinematic env is in, the rest clamped at the chunk's end."""
+    kw = {"obs": "state", "control": "kinematic"}
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, **kw)
+    policy = ClimbDiffusionPolicy(tiny_checkpoint, action_space=env.action_space)
+    obs, info = env.reset(seed=0)
+    policy.reset(seed=0, info=info)
+    with pytest.raises(RuntimeError, match="no chunk"):
+        policy.plan_ahead(1.0)
+    for _ in range(10):
+        obs, *_ = env.step(policy.act(obs))
+    ahead = policy.plan_ahead(1.0)
+    fps = policy.mcfg.fps
+    assert ahead.shape == (round(fps) + 1, 24, 3) and np.isfinite(ahead).all()
+    u = env.unwrapped
+    body = u.data.xpos[u.world.index.bodies]
+    assert np.abs(ahead[0] - body).max() < 0.02  # now: where the kinematic body is
+    far = policy.plan_ahead(100.0)
+    np.testing.assert_allclose(far[-1], far[-2])  # past the chunk's end: its last pose
+    env.close()
+
+
 def test_registry_builds_it(scene):
     """climb_diffusion_* are built-ins with the env settings they need."""
     assert policy_env_kwargs("climb_diffusion_physics")["control"] == "physics"

@@ -300,6 +300,11 @@ def test_climber_completes_the_route_kinematically(scene, plan):
         assert action.shape == env.action_space.shape and np.abs(action).max() <= 1.0
         obs, _, terminated, truncated, info = env.step(action)
         done, steps = terminated or truncated, steps + 1
+        if steps == 30:  # the plan a video draws as the ghost: from the frame played now
+            ahead = climber.plan_ahead(1.0)
+            assert ahead.shape == (round(plan.fps) + 1, 24, 3)
+            np.testing.assert_allclose(ahead[0], climber.reference_joints(steps + 1)[-1])
+            np.testing.assert_allclose(ahead[-1], climber.plan_joints([30 + round(plan.fps)])[0])
     assert info["is_success"] and terminated and not truncated
     assert steps == plan.num_frames - 1
     joints = climber.reference_joints(steps + 1)
