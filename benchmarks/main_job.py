@@ -8,7 +8,7 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -74,6 +74,9 @@ class SuiteConfig:
     adherence: bool = False
     """Also plan the scripted expert on every episode's route and seed and score each policy's
     body against it (MPJPE / PA-MPJPE to expert; costs one plan per episode)."""
+    ray: bool = False
+    """Run the episodes as Ray tasks (RAY_ADDRESS, else a local cluster) instead of local
+    worker processes."""
     assist: tuple[str, ...] = ("residual",)
     """Assist modes the policies that climb with residual assist run under: residual (the
     default), none, or both, each a row of its own (`policy[assist=none]`)."""
@@ -166,16 +169,19 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     tasks = make_tasks(cfg)
     if cfg.policy_videos:
         tasks = with_policy_videos(tasks, out_dir / "videos")
-    workers = cfg.workers or os.cpu_count() or 1
     start = time.perf_counter()
     records: list[EpisodeRecord] = []
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("forkserver"),
-        initializer=single_threaded if workers > 1 else None,  # one worker may use every core
-    ) as pool:
-        for rec in tqdm(pool.map(run_episode, tasks), total=len(tasks), desc="episodes", unit="ep"):
-            records.append(rec)
+    if cfg.ray:
+        records = list(tqdm(_on_ray(tasks), total=len(tasks), desc="episodes", unit="ep"))
+    else:
+        workers = cfg.workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("forkserver"),
+            initializer=single_threaded if workers > 1 else None,  # one worker may use every core
+        ) as pool:
+            done = pool.map(run_episode, tasks)
+            records = list(tqdm(done, total=len(tasks), desc="episodes", unit="ep"))
     summary = summarise(records)
     video = _film_one_climb(cfg, tasks, out_dir, records) if cfg.video else None
     elapsed = time.perf_counter() - start
@@ -185,6 +191,25 @@ def run_suite(cfg: SuiteConfig, out_dir: Path) -> dict:
     print(table)
     print(f"\n{len(tasks)} episodes in {elapsed:.0f} s -> report: {out_dir / 'report.md'}")
     return {f"{s}/{p}": v for (s, p), v in summary.items()}
+
+
+def _on_ray(tasks: list[EpisodeTask]) -> Iterator[EpisodeRecord]:
+    """Records of `tasks` in order, each episode a Ray task of one CPU (RAY_ADDRESS, else a
+    local cluster); the filmed ones run here, so their videos land beside the report even when
+    the cluster shares no file system."""
+    from policies.data.workers import connect_ray
+
+    ray = connect_ray()
+    remote = ray.remote(num_cpus=1)(run_episode)
+    refs = {i: remote.remote(t) for i, t in enumerate(tasks) if not t.video}
+    try:
+        local = {i: run_episode(t) for i, t in enumerate(tasks) if t.video}
+        for i in range(len(tasks)):
+            yield local[i] if i in local else ray.get(refs[i])
+    except BaseException:
+        for ref in refs.values():
+            ray.cancel(ref)
+        raise
 
 
 def _film_one_climb(
@@ -420,11 +445,12 @@ def run_bench(
     assist: str = "residual",
     compare_to: Path | None = None,
     adherence: bool = False,
+    ray: bool = False,
 ) -> dict:
     """`navenv bench`: each policy (default: the built-ins) on train and each test split,
     `episodes` each; `policies` are registry names or ``module:Class`` strings; assist:
     residual, none or both (physics policies); compare_to: an earlier results.json whose
-    summary the new one is printed against."""
+    summary the new one is printed against; ray: episodes as Ray tasks."""
     modes = ("residual", "none") if assist == "both" else (assist,)
     before = None
     if compare_to is not None:
@@ -441,6 +467,7 @@ def run_bench(
             workers=workers,
             assist=modes,
             adherence=adherence,
+            ray=ray,
         ),
         out_dir,
     )

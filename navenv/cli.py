@@ -78,6 +78,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         assist=args.assist,
         compare_to=Path(args.compare) if args.compare else None,
         adherence=args.adherence,
+        ray=args.ray,
     )
     return 0
 
@@ -274,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    bench.add_argument(
+        "--ray",
+        action="store_true",
+        help="climb: run the episodes as Ray tasks (RAY_ADDRESS, else a local cluster; "
+        "pip install 'navenv[ray]')",
+    )
     bench.add_argument(
         "--assist",
         choices=("residual", "none", "both"),

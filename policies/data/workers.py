@@ -206,12 +206,7 @@ def run_pool(cfg: dict, todo: list[int], out: Path, workers: int, finished) -> N
 def run_ray(cfg: dict, todo: list[int], out: Path, finished) -> None:
     """Shards as Ray remote tasks; shard bytes come back to this process, which writes them
     (so the cluster needs no shared file system)."""
-    try:
-        import ray
-    except ImportError as e:
-        raise ImportError("--ray needs Ray: pip install 'navenv[ray]'") from e
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"))
+    ray = connect_ray()
     remote = ray.remote(num_cpus=1)(shard_bytes_task)
     refs = {remote.remote(cfg, k): k for k in todo}
     try:
@@ -224,6 +219,18 @@ def run_ray(cfg: dict, todo: list[int], out: Path, finished) -> None:
         for ref in refs:
             ray.cancel(ref)
         raise
+
+
+def connect_ray():
+    """The `ray` module, connected to the cluster at RAY_ADDRESS (else a local one) unless this
+    process already is; ImportError naming the extra to install when Ray is missing."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError("--ray needs Ray: pip install 'navenv[ray]'") from e
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"))
+    return ray
 
 
 def ray_cpus() -> int:
