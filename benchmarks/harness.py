@@ -127,14 +127,24 @@ def run_episode(
     )
     penetration, total, terminated, truncated = 0.0, 0.0, False, False
     stream = Mp4Stream(task.video, 1.0 / (u.dt * VIDEO_STRIDE)) if task.video else None
+    filming = [0.0]  # s spent rendering: left out of the episode's wall time
 
     def film(step: int) -> None:
+        t0 = time.perf_counter()
+        _film(step)
+        filming[0] += time.perf_counter() - t0
+
+    def _film(step: int) -> None:
+        streamed = stream is not None and step % VIDEO_STRIDE == 0
+        if not (task.record_frames or streamed):
+            return
+        pair = _frame_pair(env, policy)
         if task.record_frames:
-            frames.append(_frame_pair(env, policy))
+            frames.append(pair)
             if on_frame is not None:
                 on_frame()
-        if stream is not None and step % VIDEO_STRIDE == 0:
-            stream.append(inset(*_frame_pair(env, policy), scale=1))
+        if streamed:
+            stream.append(inset(*pair, scale=1))
 
     try:
         film(0)
@@ -170,7 +180,7 @@ def run_episode(
         hold_positions=np.array([h.position for h in u.scene.holds]),
         reference_joints=None if reference is None else np.asarray(reference(len(grips))),
         max_penetration=penetration,
-        wall_seconds=time.perf_counter() - start,
+        wall_seconds=time.perf_counter() - start - filming[0],
         frames=frames,
         expert_joints=_expert_joints(u, info_reset, task.seed, len(grips))
         if task.adherence

@@ -252,7 +252,7 @@ def _record_with_progress(task: EpisodeTask, known: EpisodeRecord | None) -> Epi
     total = known.steps + 1 if known is not None else None  # the same seeded episode
     desc = f"filming {task.policy} on {task.spec.name}"
     with tqdm(total=total, desc=desc, unit="frame") as bar:
-        return run_episode(replace(task, record_frames=True), on_frame=bar.update)
+        return run_episode(replace(task, record_frames=True, video=None), on_frame=bar.update)
 
 
 def _ticked(bar: tqdm, item):
