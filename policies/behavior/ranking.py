@@ -26,16 +26,20 @@ intrusion outweighs a plan that ends a little short."""
 
 
 def intrusion(
-    nav: NavGrid, points: np.ndarray, observer_xy: np.ndarray | None = None
+    nav: NavGrid,
+    points: np.ndarray,
+    observer_xy: np.ndarray | None = None,
+    margin: float = MARGIN_M,
 ) -> np.ndarray:
-    """(K,) metre-frames each of K world floor paths (K, T, 2) spends inside MARGIN_M of blocked
-    cells (a blocked cell or off the grid: MARGIN_M + half a cell) and inside OBSERVER_M of the observer (2,)."""
+    """(K,) metre-frames each of K world floor paths (K, T, 2) spends inside `margin` of blocked
+    cells (a blocked cell or off the grid: margin + half a cell) and inside OBSERVER_M of the
+    observer (2,)."""
     pts = np.asarray(points, float)
     if pts.ndim != 3 or pts.shape[-1] != 2:
         raise ValueError(f"intrusion: points {pts.shape}, expected (K, T, 2) world floor points")
     # metres from each frame's cell to the nearest blocked cell's edge: -cell/2 on a blocked cell
     free = nav.clearance_at(pts) - nav.cell / 2
-    cost = np.clip(MARGIN_M - free, 0.0, None)
+    cost = np.clip(margin - free, 0.0, None)
     if observer_xy is not None:
         gap = np.linalg.norm(pts - np.asarray(observer_xy, float), axis=-1)
         cost += np.clip(OBSERVER_M - gap, 0.0, None)
@@ -47,8 +51,9 @@ def plan_costs(
     paths_xy: np.ndarray,
     goal_xy: np.ndarray,
     observer_xy: np.ndarray | None = None,
+    margin: float = MARGIN_M,
 ) -> np.ndarray:
     """(K,) cost of K world floor paths (K, T, 2) heading for goal_xy (2,): weighted intrusion
     (see `intrusion`) plus the end point's distance (m) from the goal. Lowest is best."""
     end = np.linalg.norm(np.asarray(paths_xy, float)[:, -1] - np.asarray(goal_xy, float), axis=-1)
-    return COLLISION_WEIGHT * intrusion(nav, paths_xy, observer_xy) + end
+    return COLLISION_WEIGHT * intrusion(nav, paths_xy, observer_xy, margin) + end

@@ -467,6 +467,7 @@ def test_ranking_costs_intrusion_and_the_observer_and_prefers_the_clear_path():
     paths = np.stack([through, above])
     cost = intrusion(nav, paths)
     assert cost[1] == 0.0  # clear of the margin everywhere
+    assert intrusion(nav, paths, margin=0.6)[1] > 0.0  # not of a margin wider than its 0.55 m
     blocked = (~nav.is_walkable(through)).sum()
     assert blocked >= 9 and cost[0] >= blocked * MARGIN_M  # each blocked frame costs the margin
     # the observer on the clear path makes it cost too: a frame on the observer costs OBSERVER_M
