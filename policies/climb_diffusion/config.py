@@ -88,6 +88,9 @@ class ClimbDiffusionConfig:
     """Probability that a training window gives its first frames as known (continuation)."""
     max_known: int = 8
     """Most known frames a training window gives (1..max_known, uniform)."""
+    match_weight: float = 1.0
+    """Training draws windows in which both hands hold one hold (the expert's finishing match
+    on the top hold) this many times as often as the others (1: uniform; `match_windows`)."""
     # ---- optimisation
     lr: float = 3e-4
     """AdamW learning rate (peak of the warm-up + cosine schedule)."""
@@ -120,6 +123,8 @@ class ClimbDiffusionConfig:
             raise ValueError(
                 f"ClimbDiffusionConfig: width {self.width} is not divisible by heads {self.heads}"
             )
+        if not self.match_weight > 0:
+            raise ValueError(f"ClimbDiffusionConfig.match_weight={self.match_weight}: expected > 0")
         _choice(self, "context", CONTEXT_MODES)
         _choice(self, "encoder", ENCODERS)
         _choice(self, "prediction", tuple(PREDICTIONS))

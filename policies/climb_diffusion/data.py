@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from navenv.humanoid.names import LIMBS
 from policies.climb_diffusion.config import ClimbDiffusionConfig
 
 EPISODE_FIELDS = [
@@ -111,6 +112,14 @@ class Windows:
             "anchor": self.anchor[idx],
             "betas": self.betas[idx],
         }
+
+
+def match_windows(contacts: np.ndarray) -> np.ndarray:
+    """(N,) bool: windows (contacts (N, T, 4), scene hold per limb, -1 free) with a frame where
+    both hands hold the same hold (the expert matches only to finish, on the top hold)."""
+    c = np.asarray(contacts)
+    left, right = c[..., LIMBS.index("left_hand")], c[..., LIMBS.index("right_hand")]
+    return ((left >= 0) & (left == right)).any(axis=1)
 
 
 def route_prompt(contacts: np.ndarray, mode: str) -> list[int]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from policies.climb_diffusion.config import ARCHITECTURE_FIELDS, ClimbDiffusionConfig
-from policies.climb_diffusion.data import Windows, load_windows
+from policies.climb_diffusion.data import Windows, load_windows, match_windows
 from policies.climb_diffusion.diffusion import ClimbDiffusionModel
 from policies.climb_diffusion.kinematics import feature_joints, global_mpjpe_mm
 from policies.diffusion.distributed import init_distributed, shutdown
@@ -99,6 +99,17 @@ def validate(
     return {"val_loss": loss, "val_mpjpe_mm": float(np.mean(errs))}
 
 
+def draw_windows(
+    rng: np.random.Generator, mine: np.ndarray, n: int, weight: np.ndarray
+) -> np.ndarray:
+    """n indices from this rank's windows `mine`: uniform when every weight is 1 (the draws of
+    runs before `match_weight`, exactly), else with replacement in proportion to weight (N,)."""
+    w = weight[mine]
+    if np.all(w == 1.0):
+        return rng.choice(mine, size=n, replace=len(mine) < n)
+    return rng.choice(mine, size=n, replace=True, p=w / w.sum())
+
+
 def train(
     config: ClimbDiffusionConfig,
     data_dir: str | Path,
@@ -145,18 +156,21 @@ def train(
     else:
         policy.fit_normaliser(train_w.motion, train_w.anchor)
     policy.to(dist.device)
+    matches = match_windows(train_w.contacts)
+    weight = np.where(matches, config.match_weight, 1.0)
     if dist.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
         print(
             f"climb-diffusion: {policy.num_parameters():,} parameters, {len(train_w)} train "
             f"windows, {0 if val_w is None else len(val_w)} val windows, world size "
-            f"{dist.world_size}, device {dist.device}",
+            f"{dist.world_size}, device {dist.device}; {int(matches.sum())} train windows with "
+            f"a finishing match, drawn x{config.match_weight:g}",
             flush=True,
         )
 
     def draw(rng: np.random.Generator, mine: np.ndarray, n: int) -> dict:
-        idx = rng.choice(mine, size=n, replace=len(mine) < n)
+        idx = draw_windows(rng, mine, n, weight)
         return train_w.batch(idx, known_frames(rng, n, config))
 
     run = Run(

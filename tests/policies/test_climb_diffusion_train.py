@@ -15,7 +15,7 @@ import torch
 
 from policies.climb_diffusion.config import ClimbDiffusionConfig
 from policies.climb_diffusion.data import load_windows
-from policies.climb_diffusion.train import train
+from policies.climb_diffusion.train import draw_windows, train
 from policies.data.generate import generate
 from tests.policies.test_data_standin import tiny_config
 
@@ -213,3 +213,27 @@ def test_init_starts_from_a_checkpoint_and_refuses_another_architecture(dataset,
         cold["model.motion_in.weight"], base.state_dict()["model.motion_in.weight"]
     )
     assert main(command("wide", *init, sets=("steps=1", "width=48"))) == 2  # architecture differs
+
+
+def test_match_windows_and_weighted_draws():
+    from dataclasses import replace
+
+    from policies.climb_diffusion.data import match_windows
+
+    c = np.full((3, 4, 4), -1)
+    c[0, :, 0], c[0, :, 1] = 5, 6  # two hands, two holds: no match
+    c[1, 2, :2] = 7  # both hands on hold 7 in one frame
+    c[2, :, 0] = 3  # one hand only
+    assert match_windows(c).tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="match_weight"):
+        replace(tiny_train(), match_weight=0.0)
+    # draws: uniform weights repeat the plain draw exactly; a weight of 50 on one window of 100
+    # draws it about 50 / 149 of the time
+    mine = np.arange(100)
+    ones = np.ones(100)
+    a = draw_windows(np.random.default_rng(0), mine, 64, ones)
+    b = np.random.default_rng(0).choice(mine, size=64, replace=False)
+    np.testing.assert_array_equal(a, b)
+    heavy = np.where(mine == 99, 50.0, 1.0)
+    share = (draw_windows(np.random.default_rng(0), mine, 4000, heavy) == 99).mean()
+    assert abs(share - 50 / 149) < 0.03
