@@ -240,3 +240,13 @@ def test_batched_policy_in_a_vector_env_matches_one_env_at_a_time(scene, tiny_ch
             np.testing.assert_allclose(a, got[step, i], atol=1e-4)
             o, *_ = env.step(a)
         env.close()
+
+
+def test_loop_val_benchmark_runs_a_checkpoint_over_seeded_routes(tiny_checkpoint):
+    from benchmarks.climb_loop_val import run
+
+    a = run(str(tiny_checkpoint), split="val", routes=1, max_steps=20)
+    b = run(str(tiny_checkpoint), split="val", routes=1, max_steps=20)
+    assert a == b  # seeded: the same routes and chunks
+    assert len(a["rows"]) == 1 and 0.0 <= a["progress"] <= 1.0
+    assert a["completed"] == 0  # 20 steps do not climb a route
