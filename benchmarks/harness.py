@@ -130,14 +130,10 @@ def run_episode(
     filming = [0.0]  # s spent rendering: left out of the episode's wall time
 
     def film(step: int) -> None:
-        t0 = time.perf_counter()
-        _film(step)
-        filming[0] += time.perf_counter() - t0
-
-    def _film(step: int) -> None:
         streamed = stream is not None and step % VIDEO_STRIDE == 0
         if not (task.record_frames or streamed):
             return
+        t0 = time.perf_counter()
         pair = _frame_pair(env, policy)
         if task.record_frames:
             frames.append(pair)
@@ -145,6 +141,7 @@ def run_episode(
                 on_frame()
         if streamed:
             stream.append(inset(*pair, scale=1))
+        filming[0] += time.perf_counter() - t0
 
     try:
         film(0)

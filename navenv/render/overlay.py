@@ -46,18 +46,6 @@ def project(
     return px, depth > 1e-6
 
 
-def draw_polyline(
-    image: np.ndarray,
-    px: np.ndarray,
-    rgb: tuple[int, int, int] = GHOST_RGB,
-    alpha: float = 0.6,
-    radius: float = 1.5,
-) -> np.ndarray:
-    """`image` (H, W, 3) uint8 with the polyline through pixels px (N, 2) blended in."""
-    segments = np.stack([px[:-1], px[1:]], axis=1)
-    return draw_segments(image, segments, rgb, alpha, radius)
-
-
 def draw_segments(
     image: np.ndarray,
     segments: np.ndarray,
@@ -111,6 +99,6 @@ def draw_ghost(
         paths = np.asarray(hand_paths, float)
         for side in range(paths.shape[1]):
             ppx, pfront = project(model, data, camera, w, h, paths[:, side])
-            if pfront.all() and len(ppx) > 1:
-                out = draw_polyline(out, ppx, rgb, 0.8, 1.0)
+            if pfront.all() and len(ppx) > 1:  # the path as consecutive segments
+                out = draw_segments(out, np.stack([ppx[:-1], ppx[1:]], axis=1), rgb, 0.8, 1.0)
     return out
