@@ -42,8 +42,11 @@ def init_distributed(device: str | None = None) -> DistInfo:
 
 
 def shutdown() -> None:
-    """Leave the process group (no-op when none was joined)."""
+    """Leave the process group (no-op when none was joined), every rank together: a rank that
+    tears gloo down while another still talks to it can abort the other ("terminate called
+    without an active exception", seen once in a fresh-clone CI run of the DDP test)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
