@@ -145,7 +145,7 @@ class ClimbDiffusionModel(nn.Module):
         sampler_name: str | None = None,
         guidance: float | None = None,
         reach: torch.Tensor | None = None,
-        reach_weight: float = 0.0,
+        reach_weight: float | torch.Tensor = 0.0,
         reach_frames: int = 10,
     ) -> torch.Tensor:
         """World-frame motion features (B, K, T, F): K samples per condition of `batch`.
@@ -158,12 +158,15 @@ class ClimbDiffusionModel(nn.Module):
         hands' squared distance to them over the last `reach_frames` frames, by w of the step
         that would zero it to first order (a Polyak step: the same w means the same pull
         whatever the normaliser's scales). Spatial guidance as OmniControl / GMD do it.
+        reach_weight may be one weight or one per condition (B,).
         """
         cfg = self.config
-        if reach_weight and cfg.prediction != "x0":
-            raise ValueError(f"sample: reach guidance needs prediction='x0', not {cfg.prediction}")
-        if not 0.0 <= reach_weight <= 1.0:
+        weights = torch.as_tensor(reach_weight, dtype=torch.float64).reshape(-1)
+        if not ((weights >= 0) & (weights <= 1)).all():
             raise ValueError(f"sample: reach_weight={reach_weight}: expected 0..1")
+        guided = reach is not None and bool((weights > 0).any())
+        if guided and cfg.prediction != "x0":
+            raise ValueError(f"sample: reach guidance needs prediction='x0', not {cfg.prediction}")
         rep = _repeat(batch, num_samples)  # (B K, ...)
         known = self.to_model_space(rep["motion"], rep["anchor"])
         if seed is None or isinstance(seed, int | np.integer):
@@ -181,9 +184,10 @@ class ClimbDiffusionModel(nn.Module):
             ]
         sched = sampler(cfg.noise, sampler_name or cfg.sampler, steps or cfg.sample_steps)
         denoise = self._denoise(rep, known)
-        if reach is not None and reach_weight > 0:
+        if guided:
             targets = reach.to(known.dtype).repeat_interleave(num_samples, dim=0)  # (B K, 2, 3)
-            denoise = self._reaching(denoise, rep, targets, reach_weight, reach_frames)
+            w = weights.to(known.dtype).expand(len(reach)).repeat_interleave(num_samples)
+            denoise = self._reaching(denoise, rep, targets, w, reach_frames)
         x = sample(
             denoise,
             tuple(known.shape),
@@ -196,8 +200,8 @@ class ClimbDiffusionModel(nn.Module):
         b = batch["anchor"].shape[0]
         return self.to_world(x, rep["anchor"]).reshape(b, num_samples, *x.shape[1:])
 
-    def _reaching(self, denoise, rep, targets: torch.Tensor, weight: float, frames: int):
-        """`denoise` with its x0 pulled toward the hand targets (see `sample`)."""
+    def _reaching(self, denoise, rep, targets: torch.Tensor, weight: torch.Tensor, frames: int):
+        """`denoise` with its x0 pulled toward the hand targets by weight (N,) (see `sample`)."""
         from navenv.body.joints import joint_index
         from policies.climb_diffusion.kinematics import feature_joints_torch
 

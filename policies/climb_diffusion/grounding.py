@@ -21,19 +21,34 @@ from navenv.humanoid import names
 from navenv.humanoid.index import HumanoidIndex
 from navenv.ik import IKConfig, SiteTarget, solve_ik
 
+HANDS = (0, 1)  # limb indices of the hands (names.LIMBS order)
+
 
 @dataclass
 class GroundingConfig:
     """Thresholds of contact inference (per limb: names.LIMBS order) and the IK effort."""
 
-    radius: float = 0.2
-    """m: a limb's grip site this near a hold may hold it."""
+    radius: float = 0.3
+    """m: a limb's grip site this near a hold may hold it (chosen on 16 `val` routes,
+    kinematic, from 0.2 / 0.25 / 0.3 / 0.35 / 0.4: completion 6 / 10 / 12 / 7 / 4 of 16; the
+    shipped model's hands land ~0.15-0.3 m from the holds they go for)."""
     speed: float = 0.5
     """m/s: and moves slower than this."""
     min_frames: int = 3
     """Frames a contact must last (shorter ones are noise)."""
     iterations: int = 15
     """IK iterations per frame."""
+    route_only: bool = True
+    """Limbs hold only the route's holds (the expert's precision is 1.0: it never grips an
+    off-route hold); False lets a limb hold whatever hold it comes near."""
+    max_free: int = 4
+    """Most limbs off their holds at once (`schedule_contacts`): a limb the sample lets go
+    keeps its hold until enough others hold theirs, as the expert moves one limb at a time;
+    4 (the default) executes the inferred contacts as they are (1 and 2 completed no more
+    `val` routes in kinematic control: 16 of 32 with 2 against 17 with 4)."""
+    keep_top: bool = True
+    """A hand that holds the route's top hold keeps it (the sample's hand often let go of
+    the top again before the other hand matched it)."""
 
 
 def infer_contacts(
@@ -42,16 +57,24 @@ def infer_contacts(
     fps: float,
     config: GroundingConfig | None = None,
     held: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T, 4) scene hold each limb holds per frame (-1 free) from grip-site positions
     sites (T, 4, 3) m and hold positions holds (H, 3) m. `held` (4,): holds gripped before the
-    first frame; a limb keeps its hold while it stays within the radius of it."""
+    first frame; a limb keeps its hold while it stays within the radius of it. `allowed`:
+    the scene holds a limb may take (None: all); a held hold is kept even if not allowed."""
     cfg = config or GroundingConfig()
     s = np.asarray(sites, dtype=np.float64)
     t = len(s)
     dist = np.linalg.norm(s[:, :, None, :] - np.asarray(holds)[None, None], axis=-1)  # (T,4,H)
-    nearest = dist.argmin(axis=-1)  # (T, 4)
-    near = dist.min(axis=-1) < cfg.radius
+    if allowed is not None:  # holds not allowed are never taken (a held one is kept by `dist`)
+        ok = np.zeros(dist.shape[-1], bool)
+        ok[np.asarray(allowed, dtype=int)] = True
+        reach = np.where(ok[None, None], dist, np.inf)
+    else:
+        reach = dist
+    nearest = reach.argmin(axis=-1)  # (T, 4)
+    near = reach.min(axis=-1) < cfg.radius
     speed = np.zeros((t, 4))
     if t > 1:
         step = np.linalg.norm(np.diff(s, axis=0), axis=-1) * fps  # (T-1, 4)
@@ -66,6 +89,34 @@ def infer_contacts(
                 if dist[i, limb, held[limb]] >= cfg.radius or out[i, limb] not in (-1, held[limb]):
                     break
                 out[i, limb] = held[limb]
+    return out
+
+
+def schedule_contacts(
+    contacts: np.ndarray, held: np.ndarray, max_free: int, top: int | None = None
+) -> np.ndarray:
+    """(T, 4) contacts with no more than `max_free` limbs free at once where the sample frees
+    more: walking the frames in order, a limb that lets go of its hold keeps it while
+    `max_free` others are free already; switching to another hold and grabbing are never
+    delayed. A hand on the `top` hold (the route's last) keeps it: a finished move is never
+    undone. `held` (4,): holds gripped before the first frame (-1 free). Limbs that let go at
+    the same frame are freed in limb order (hands first: they are what climbs)."""
+    c = np.asarray(contacts, dtype=int)
+    if max_free >= c.shape[1] and top is None:
+        return c.copy()
+    out = np.empty_like(c)
+    cur = np.asarray(held, dtype=int).copy()
+    for i, want in enumerate(c):
+        for limb in np.flatnonzero((cur >= 0) & (want != cur)):
+            if top is not None and limb in HANDS and cur[limb] == top:
+                continue
+            if want[limb] >= 0:
+                cur[limb] = want[limb]  # a switch: the limb is never free
+            elif int((cur < 0).sum()) < max_free:
+                cur[limb] = -1
+        grab = (cur < 0) & (want >= 0)
+        cur[grab] = want[grab]
+        out[i] = cur
     return out
 
 
@@ -130,4 +181,10 @@ def ground_chunk(
     return out
 
 
-__all__ = ["GroundingConfig", "grip_sites", "ground_chunk", "infer_contacts"]
+__all__ = [
+    "GroundingConfig",
+    "grip_sites",
+    "ground_chunk",
+    "infer_contacts",
+    "schedule_contacts",
+]

@@ -39,14 +39,14 @@ from navenv.body.rotations import matrix_to_quat
 from navenv.body.skeleton import Skeleton
 from navenv.envs.climb.compiled import CompiledWorld, compile_world
 from navenv.envs.climb.config import ClimbConfig
-from navenv.envs.climb.layout import action_layout
-from navenv.envs.grips import Grips
+from navenv.envs.climb.layout import LIMB_COLUMNS, action_layout
 from navenv.humanoid.pose import joint_angles, motion_from_qpos, root_qpos
 from policies.climb_diffusion.grounding import (
     GroundingConfig,
     grip_sites,
     ground_chunk,
     infer_contacts,
+    schedule_contacts,
 )
 from policies.climb_diffusion.receding import Plan, continue_root, handover, known_times, smooth
 from policies.climb_diffusion.selection import (
@@ -98,6 +98,10 @@ class RecedingConfig:
     (selection.moving_hand) is pulled toward the next route hold over the chunk's last
     `reach_frames` frames (ClimbDiffusionModel.sample; 0: off, 1: the full Polyak step)."""
     reach_frames: int = 10
+    finish_reach: float = 1.0
+    """Reach guidance weight while one hand alone holds the route's top hold: the other hand
+    is pulled toward the top (0: off; used in place of reach_weight for those chunks; on 32
+    `val` routes, kinematic: 17 completed with 1.0, 13 without)."""
     candidates: int = 1
     """Chunks sampled per replan; the one that best moves the climb along its route is
     executed (policies.climb_diffusion.selection; 1: the sampler's draw as it comes)."""
@@ -111,8 +115,9 @@ class RecedingConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"RecedingConfig.{name}={v!r}: expected an int >= 0")
-        if not 0.0 <= self.reach_weight <= 1.0:
-            raise ValueError(f"RecedingConfig.reach_weight={self.reach_weight!r}: expected 0..1")
+        for name in ("reach_weight", "finish_reach"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"RecedingConfig.{name}={getattr(self, name)!r}: expected 0..1")
 
 
 class ClimbDiffusionPolicy:
@@ -197,10 +202,6 @@ class ClimbDiffusionPolicy:
         self._hinge_range = np.asarray(info.get("hinge_range", w.index.hinge_range))
         self.estimator = RootEstimator(w.route_view(route, self.env_config.route_lookahead))
         self.obs_layout = state_layout(self.env_config.route_lookahead)
-        limits = np.full(4, np.inf)
-        self._held_grips = Grips(
-            w.model, w.index, w.hold_geoms, 1.5 * self.env_config.capture_radius, limits
-        )
         self._data = mujoco.MjData(w.model)
         self._hold_pos = np.array([h.position for h in scene.holds], dtype=np.float64)
         self._rng_seed = self.seed if seed is None else int(seed)
@@ -243,6 +244,8 @@ class ClimbDiffusionPolicy:
         if self.control == "kinematic":
             self.time += self.dt
             q, grips = self._pose_at(self.time)
+            # a grip stays on the hold it closed on: to switch holds it opens for one step
+            grips &= ~self._switching(self.time)
             idx = self.world.index
             root = q[idx.root_qpos]
             # a sample may leave the climb box: clip to its face rather than fail the episode
@@ -266,8 +269,14 @@ class ClimbDiffusionPolicy:
         held = self._history_at(times[0])[1]
         self._request = (self.time, times)
         batch = self._batch(known, np.asarray(held))
-        if self.config.reach_weight > 0:  # FK of the last known frame only when it is used
-            batch["reach"] = self._reach_target(known[-1], np.asarray(held))
+        cfg = self.config
+        if cfg.reach_weight > 0 or cfg.finish_reach > 0:
+            finishing = int(np.sum(np.asarray(held)[:2] == self.route_order[-1])) == 1
+            weight = cfg.finish_reach if finishing else cfg.reach_weight
+            target = torch.full((1, 2, 3), float("nan"))
+            if weight > 0:  # FK of the last known frame only when it is used
+                target = self._reach_target(known[-1], np.asarray(held))
+            batch["reach"], batch["reach_weight"] = target, torch.tensor([weight])
         return batch, self._rng_seed * 100_003 + len(self.plans)
 
     def choose(self, candidates: np.ndarray) -> np.ndarray:
@@ -393,16 +402,25 @@ class ClimbDiffusionPolicy:
         return q
 
     def _held(self, obs, qpos: np.ndarray) -> np.ndarray:
-        """(4,) scene hold each limb grips (-1 free): the observation's grip flags, the hold
-        nearest each gripping limb in the observed body. If none grips, the hands' nearest
-        holds (so the next chunk still has an anchor) are given with the hands' slots."""
+        """(4,) scene hold each limb grips (-1 free): the observation's grip flags and route
+        position of each limb's hold; a limb gripping an off-route hold gets the off-route hold
+        nearest it in the observed body. If none grips, the hands' nearest holds (so the next
+        chunk still has an anchor) are given with the hands' slots."""
         d = self._data
         d.qpos[:] = qpos
         mujoco.mj_kinematics(self.world.model, d)
         gripping = self.obs_layout.get(obs, "grips") > 0.5
+        route_pos = self.obs_layout.get(obs, "limbs")[:, LIMB_COLUMNS["hold"]][:, 0]
+        order = self.route_order
         held = np.full(4, -1, dtype=int)
         for limb in np.flatnonzero(gripping):
-            held[limb] = self._held_grips.nearest_hold(d, int(limb))
+            if route_pos[limb] >= 0:  # the route's hold at that position, exactly
+                held[limb] = order[round(float(route_pos[limb]) * max(len(order) - 1, 1))]
+            else:
+                site = d.site_xpos[self.world.index.grip_sites[limb]]
+                dist = np.linalg.norm(self._hold_pos - site, axis=1)
+                dist[order] = np.inf
+                held[limb] = int(np.argmin(dist))
         if (held < 0).all():
             sites = d.site_xpos[self.world.index.grip_sites[:2]]  # the hands
             for limb, site in enumerate(sites):
@@ -443,8 +461,11 @@ class ClimbDiffusionPolicy:
         q[:, w.index.root_qpos] = root_qpos(self.skeleton, motion.transl, motion.global_orient)
         q[:, w.index.hinge_qpos] = joint_angles(motion, self._hinge_range)
         sites = grip_sites(w.model, self._data, w.index, q)
-        contacts = infer_contacts(sites, self._hold_pos, self.mcfg.fps, self.grounding, held)
-        return q, sites, contacts
+        g = self.grounding
+        allowed = self.route_order if g.route_only else None
+        contacts = infer_contacts(sites, self._hold_pos, self.mcfg.fps, g, held, allowed)
+        top = self.route_order[-1] if g.keep_top else None
+        return q, sites, schedule_contacts(contacts, held, g.max_free, top)
 
     def _pose_at(self, time: float) -> tuple[np.ndarray, np.ndarray]:
         """The current chunk's configuration (interpolated) and grips at episode `time`."""
@@ -455,6 +476,13 @@ class ClimbDiffusionPolicy:
         q = sample_qpos(self._plan_qpos, self.world.index.root_qpos, i0, i1, a)[0]
         nearest = round(x)
         return q, self._plan_contacts[nearest] >= 0
+
+    def _switching(self, time: float) -> np.ndarray:
+        """(4,) limbs holding (as last observed) another hold than the chunk's contact at
+        `time`."""
+        held = np.asarray(self.history[-1][2])
+        planned = self._plan_contacts[round(self.plan.position(time))]
+        return (held >= 0) & (planned >= 0) & (planned != held)
 
     def plan_ahead(self, seconds: float) -> np.ndarray:
         """(N, 24, 3) world joint positions (m) of the sampled chunk (grounded, as it is
@@ -495,6 +523,7 @@ def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
     requests = [p.chunk_request() for p in policies]
     batch = {k: torch.cat([r[0][k] for r in requests]) for k in requests[0][0]}
     reach = batch.pop("reach", None)  # (N, 2, 3) hand targets, with reach guidance only
+    weight = batch.pop("reach_weight", torch.zeros(1))  # (N,) or none
     cfg = first.config
     feats = first.model.sample(
         batch,
@@ -504,7 +533,7 @@ def sample_chunks(policies: list[ClimbDiffusionPolicy]) -> None:
         sampler_name=cfg.sampler,
         guidance=cfg.guidance,
         reach=reach,
-        reach_weight=cfg.reach_weight,
+        reach_weight=weight,
         reach_frames=cfg.reach_frames,
     ).numpy()  # (N, K, T, F)
     for p, f in zip(policies, feats, strict=True):

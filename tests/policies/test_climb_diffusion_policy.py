@@ -5,6 +5,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
+import torch
 
 import navenv  # noqa: F401
 from navenv.body.motion import FEATURE_DIM, FEATURE_LAYOUT
@@ -14,6 +15,7 @@ from policies.climb_diffusion.grounding import (
     grip_sites,
     ground_chunk,
     infer_contacts,
+    schedule_contacts,
 )
 from policies.climb_diffusion.policy import (
     BatchedClimbDiffusionPolicy,
@@ -106,6 +108,58 @@ def test_plan_ahead_is_the_executed_chunk_in_world_joints(scene, tiny_checkpoint
     env.close()
 
 
+def _kinematic(scene, checkpoint, **config):
+    env = gym.make("ClimbRoute-v0", scene=scene, route=0, obs="state", control="kinematic")
+    policy = ClimbDiffusionPolicy(
+        checkpoint, action_space=env.action_space, config=RecedingConfig(**config)
+    )
+    obs, info = env.reset(seed=0)
+    policy.reset(seed=0, info=info)
+    return env, policy, obs, info
+
+
+def test_held_holds_are_read_from_the_observation(scene, tiny_checkpoint):
+    """Which hold each limb grips is the env's own, read from the route position the
+    observation gives (not guessed from the nearest hold)."""
+    env, policy, obs, info = _kinematic(scene, tiny_checkpoint)
+    policy.observe(obs)
+    np.testing.assert_array_equal(policy.history[-1][2], info["grips"])
+    env.close()
+
+
+def test_a_grip_opens_to_switch_holds(scene, tiny_checkpoint):
+    """Kinematic grips stay on the hold they closed on, so a limb the chunk puts on another
+    hold is commanded open for a step (and closes again on the new one after)."""
+    env, policy, obs, info = _kinematic(scene, tiny_checkpoint)
+    layout = policy.action_layout
+    a = policy.act(obs)
+    assert (layout.get(a, "grips") > 0).all(), "the start stance: every limb on its hold"
+    other = next(h for h in range(len(scene.holds)) if h not in info["grips"])
+    policy._plan_contacts[:, 0] = other
+    obs, *_ = env.step(a)
+    grips = layout.get(policy.act(obs), "grips")
+    assert grips[0] <= 0 and (grips[1:] > 0).all()
+    env.close()
+
+
+def test_finish_reach_pulls_the_free_hand_to_the_top(scene, tiny_checkpoint):
+    """With one hand on the top hold the next request pulls the other hand there with
+    finish_reach; elsewhere (reach_weight 0) no hand is pulled."""
+    env, policy, obs, _ = _kinematic(scene, tiny_checkpoint, finish_reach=0.5)
+    policy.observe(obs)
+    batch, _ = policy.chunk_request()
+    assert not torch.isfinite(batch["reach"]).any() and float(batch["reach_weight"][0]) == 0.0
+    top = policy.route_order[-1]
+    t, feats, held = policy.history[-1]
+    policy.history[-1] = (t, feats, [top, held[1], held[2], held[3]])
+    batch, _ = policy.chunk_request()
+    reach = batch["reach"][0].numpy()
+    assert float(batch["reach_weight"][0]) == 0.5
+    assert not np.isfinite(reach[0]).any(), "the hand on the top is not pulled"
+    np.testing.assert_allclose(reach[1], policy._hold_pos[top], atol=1e-6)
+    env.close()
+
+
 def test_registry_builds_it(scene):
     """climb_diffusion_* are built-ins with the env settings they need."""
     assert policy_env_kwargs("climb_diffusion_physics")["control"] == "physics"
@@ -179,6 +233,42 @@ def test_infer_contacts_from_slow_limbs_near_holds():
     assert (c[:, 2] == -1).all() and (c[:, 3] == -1).all()
     held = infer_contacts(sites, holds, 15.0, held=np.array([-1, -1, -1, 0]))
     assert (held[:, 3] == -1).all(), "a held limb far from its hold lets go"
+
+
+def test_infer_contacts_takes_only_allowed_holds():
+    """An off-route hold nearer the hand than the route hold is passed over for the route
+    hold within the radius; an off-route hold held already is kept while no route hold is
+    within reach."""
+    holds = np.array([[0.0, 0.0, 1.0], [0.12, 0.0, 1.0]])  # 1: the route's, 0: off the route
+    sites = np.full((6, 4, 3), 10.0)
+    sites[:, 0] = holds[0] + [0.01, 0.0, 0.0]
+    assert (infer_contacts(sites, holds, 15.0)[:, 0] == 0).all()
+    assert (infer_contacts(sites, holds, 15.0, allowed=[1])[:, 0] == 1).all()
+    sites[:, 0] = holds[0] - [0.15, 0.0, 0.0]  # 0.27 m from hold 1: beyond a 0.2 m radius
+    cfg = GroundingConfig(radius=0.2)
+    assert (infer_contacts(sites, holds, 15.0, cfg, allowed=[1])[:, 0] == -1).all()
+    kept = infer_contacts(sites, holds, 15.0, cfg, held=np.array([0, -1, -1, -1]), allowed=[1])
+    assert (kept[:, 0] == 0).all()
+
+
+def test_schedule_contacts_limits_free_limbs_and_keeps_the_top():
+    held = np.array([3, 4, 1, 2])
+    want = np.tile(held, (5, 1))
+    want[1:, 0] = -1  # the left hand lets go at frame 1
+    want[2:, 2] = -1  # the left foot too at frame 2
+    want[3:, 1] = 7  # the right hand switches to hold 7 at frame 3
+    out = schedule_contacts(want, held, max_free=1)
+    assert (out[1:, 0] == -1).all()
+    assert (out[:, 2] == 1).all(), "a second limb may not let go while one is free"
+    assert (out[3:, 1] == 7).all(), "a switch is never delayed"
+    np.testing.assert_array_equal(schedule_contacts(want, held, max_free=4), want)
+    out = schedule_contacts(want, held, max_free=4, top=3)
+    assert (out[:, 0] == 3).all(), "a hand on the top hold keeps it"
+    np.testing.assert_array_equal(out[:, 1:], want[:, 1:])
+    grab = np.full((5, 4), -1)
+    grab[2:, 0] = 3  # grabbing is never delayed, even with every other limb free
+    none = schedule_contacts(grab, np.full(4, -1), max_free=0)
+    np.testing.assert_array_equal(none, grab)
 
 
 def test_grounding_puts_grip_sites_on_their_holds(world):
