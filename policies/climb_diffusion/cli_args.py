@@ -37,3 +37,20 @@ def add_train_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="override config fields, e.g. --set steps=2000 lr=1e-4 context=start",
     )
     return p
+
+
+def parse_assignments(items: list[str], flag: str = "--set") -> dict:
+    """FIELD=VALUE strings as a dict, each value parsed as JSON when it is JSON (else the
+    string); `flag` names the option in the error."""
+    import json
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"{flag} {item!r}: expected FIELD=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out

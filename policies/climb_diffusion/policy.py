@@ -16,8 +16,13 @@ At each replanning point the policy builds the model's condition from what the e
 
 It samples a chunk (2 s), executes `execute_frames` of it and replans; the first `blend_frames`
 frames after the known prefix are blended from the previous chunk (`receding.handover`).
-Grips come from the sampled motion: a limb whose gripping geoms come within `contact_radius` of
-a hold grips it (inferred from hand-to-hold distance; the model predicts no contact channel).
+Grips come from the sampled motion: a limb whose grip site comes within
+`GroundingConfig.radius` (0.3 m) of a route hold and slows there holds it (inferred from
+hand-to-hold distance; the model predicts no contact channel), and IK grounding closes the gap.
+Contacts are executed as the env keeps them: limbs take only the route's holds (the expert's
+precision is 1.0), a hand on the top hold keeps it while reach guidance (`finish_reach`) pulls
+the other hand there for the match, the hold each limb grips is read from the observation, and
+a kinematic grip that must move to another hold opens for a step (it would stay on the old one).
 control="kinematic": each step commands the chunk's pose at the next step's time (root pose +
 hinges, `kinematic_action`). control="physics": a `policies.tracking.Tracker` follows the chunk
 (PD targets, gated grips, residual assist when the env has it).

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HANDS = (0, 1)  # limb indices of the hands (navenv.humanoid.names.LIMBS order)
+from policies.climb_diffusion.grounding import HANDS
 
 
 @dataclass

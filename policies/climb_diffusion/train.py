@@ -229,16 +229,9 @@ def _card(config: ClimbDiffusionConfig, row: dict, command: str) -> str:
 
 def config_from_args(args: argparse.Namespace) -> ClimbDiffusionConfig:
     """The preset of --config with every --set override applied (JSON values)."""
-    overrides = {}
-    for item in args.set:
-        if "=" not in item:
-            raise ValueError(f"--set {item!r}: expected FIELD=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    return ClimbDiffusionConfig.preset(args.config, **overrides)
+    from policies.climb_diffusion.cli_args import parse_assignments
+
+    return ClimbDiffusionConfig.preset(args.config, **parse_assignments(args.set))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -340,3 +340,26 @@ def test_loop_val_benchmark_runs_a_checkpoint_over_seeded_routes(tiny_checkpoint
     assert a == b  # seeded: the same routes and chunks
     assert len(a["rows"]) == 1 and 0.0 <= a["progress"] <= 1.0
     assert a["completed"] == 0  # 20 steps do not climb a route
+
+
+def test_loop_val_overrides_reach_the_policy(tiny_checkpoint, capsys):
+    """--receding / --grounding overrides run over the same seeded routes; an unknown field or
+    a bare name is a usage error that says what is wrong."""
+    from benchmarks.climb_loop_val import main, run
+
+    base = run(str(tiny_checkpoint), split="val", routes=1, max_steps=20)
+    other = run(
+        str(tiny_checkpoint),
+        "val",
+        1,
+        20,
+        receding={"execute_frames": 5},
+        grounding={"radius": 0.1},
+    )
+    assert base["rows"][0]["route"] == other["rows"][0]["route"]
+    with pytest.raises(SystemExit):
+        main([str(tiny_checkpoint), "--grounding", "radiu=0.1"])
+    assert "radiu" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(tiny_checkpoint), "--receding", "execute_frames"])
+    assert "FIELD=VALUE" in capsys.readouterr().err
