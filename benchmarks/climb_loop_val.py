@@ -18,7 +18,6 @@ routes reached the top hold with one hand (progress 1) per checkpoint.
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
 
 import numpy as np
 
@@ -103,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         receding = parse_assignments(a.receding, "--receding")
         grounding = parse_assignments(a.grounding, "--grounding")
-        bad = sorted(set(grounding) - {f.name for f in fields(GroundingConfig)})
-        if bad:
-            raise ValueError(f"GroundingConfig has no field(s) {bad}")
+        GroundingConfig(**grounding)
         receding_config(**receding)
     except (TypeError, ValueError) as e:
         p.error(str(e))

@@ -50,6 +50,26 @@ class GroundingConfig:
     """A hand that holds the route's top hold keeps it (the sample's hand often let go of
     the top again before the other hand matched it)."""
 
+    def __post_init__(self) -> None:
+        for name in ("radius", "speed"):
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not v > 0:
+                raise ValueError(f"GroundingConfig.{name}={v!r}: expected a number > 0")
+        for name, low, high in (
+            ("min_frames", 1, None),
+            ("iterations", 1, None),
+            ("max_free", 0, 4),
+        ):
+            v = getattr(self, name)
+            if (
+                not isinstance(v, int)
+                or isinstance(v, bool)
+                or v < low
+                or (high is not None and v > high)
+            ):
+                span = f"{low}..{high}" if high is not None else f">= {low}"
+                raise ValueError(f"GroundingConfig.{name}={v!r}: expected an int {span}")
+
 
 def infer_contacts(
     sites: np.ndarray,

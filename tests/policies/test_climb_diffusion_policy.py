@@ -251,6 +251,14 @@ def test_infer_contacts_takes_only_allowed_holds():
     assert (kept[:, 0] == 0).all()
 
 
+@pytest.mark.parametrize(
+    "field,value", [("radius", 0.0), ("speed", -1.0), ("max_free", 5), ("min_frames", 0)]
+)
+def test_grounding_config_refuses_bad_values(field, value):
+    with pytest.raises(ValueError, match=f"GroundingConfig.{field}"):
+        GroundingConfig(**{field: value})
+
+
 def test_schedule_contacts_limits_free_limbs_and_keeps_the_top():
     held = np.array([3, 4, 1, 2])
     want = np.tile(held, (5, 1))
