@@ -371,3 +371,15 @@ def test_loop_val_overrides_reach_the_policy(tiny_checkpoint, capsys):
     with pytest.raises(SystemExit):
         main([str(tiny_checkpoint), "--receding", "execute_frames"])
     assert "FIELD=VALUE" in capsys.readouterr().err
+
+
+def test_physics_moves_one_limb_at_a_time_by_default(tiny_checkpoint):
+    """The contact schedule's default depends on the control mode (GroundingConfig.max_free);
+    a given GroundingConfig is used as it is."""
+    phys = ClimbDiffusionPolicy(tiny_checkpoint, control="physics", assist="residual")
+    kin = ClimbDiffusionPolicy(tiny_checkpoint, control="kinematic")
+    assert phys.grounding.max_free == 1 and kin.grounding.max_free == 4
+    given = GroundingConfig(max_free=3)
+    assert (
+        ClimbDiffusionPolicy(tiny_checkpoint, control="physics", grounding=given).grounding is given
+    )
