@@ -252,9 +252,10 @@ class ClimbDiffusionPolicy:
         """The action that follows the current chunk one step on."""
         if self.control == "kinematic":
             self.time += self.dt
-            q, grips = self._pose_at(self.time)
+            q, planned = self._pose_at(self.time)
             # a grip stays on the hold it closed on: to switch holds it opens for one step
-            grips &= ~self._switching(self.time)
+            held = np.asarray(self.history[-1][2])
+            grips = (planned >= 0) & ((held < 0) | (planned == held))
             idx = self.world.index
             root = q[idx.root_qpos]
             # a sample may leave the climb box: clip to its face rather than fail the episode
@@ -280,8 +281,7 @@ class ClimbDiffusionPolicy:
         batch = self._batch(known, np.asarray(held))
         cfg = self.config
         if cfg.reach_weight > 0 or cfg.finish_reach > 0:
-            finishing = int(np.sum(np.asarray(held)[:2] == self.route_order[-1])) == 1
-            weight = cfg.finish_reach if finishing else cfg.reach_weight
+            weight = cfg.finish_reach if self._one_hand_on_top(held) else cfg.reach_weight
             target = torch.full((1, 2, 3), float("nan"))
             if weight > 0:  # FK of the last known frame only when it is used
                 target = self._reach_target(known[-1], np.asarray(held))
@@ -389,10 +389,13 @@ class ClimbDiffusionPolicy:
         ranks = [order.index(h) for h in held if h in order]
         top = max(ranks) if ranks else -1
         ahead = [h for h in order[top + 1 :] if h not in held][: self.config.prompt_ahead]
-        one_on_top = int(np.sum(np.asarray(limbs)[:2] == order[-1])) == 1
-        if self.config.finish_prompt and not ahead and one_on_top:
+        if self.config.finish_prompt and not ahead and self._one_hand_on_top(limbs):
             ahead = [order[-1]]
         return held + ahead
+
+    def _one_hand_on_top(self, limbs) -> bool:
+        """Whether exactly one hand of `limbs` (4,) holds the route's top hold."""
+        return int(np.sum(np.asarray(limbs)[:2] == self.route_order[-1])) == 1
 
     def _context_token(self, hold: int) -> torch.Tensor:
         if hold not in self._context_tokens:
@@ -477,21 +480,14 @@ class ClimbDiffusionPolicy:
         return q, sites, schedule_contacts(contacts, held, g.max_free, top)
 
     def _pose_at(self, time: float) -> tuple[np.ndarray, np.ndarray]:
-        """The current chunk's configuration (interpolated) and grips at episode `time`."""
+        """The current chunk's configuration (interpolated) and (4,) planned hold per limb
+        (-1 free) at episode `time`."""
         x = self.plan.position(time)
         i0 = np.array([min(int(x), len(self._plan_qpos) - 1)])
         i1 = np.minimum(i0 + 1, len(self._plan_qpos) - 1)
         a = np.array([x - i0[0]])
         q = sample_qpos(self._plan_qpos, self.world.index.root_qpos, i0, i1, a)[0]
-        nearest = round(x)
-        return q, self._plan_contacts[nearest] >= 0
-
-    def _switching(self, time: float) -> np.ndarray:
-        """(4,) limbs holding (as last observed) another hold than the chunk's contact at
-        `time`."""
-        held = np.asarray(self.history[-1][2])
-        planned = self._plan_contacts[round(self.plan.position(time))]
-        return (held >= 0) & (planned >= 0) & (planned != held)
+        return q, self._plan_contacts[round(x)]
 
     def plan_ahead(self, seconds: float) -> np.ndarray:
         """(N, 24, 3) world joint positions (m) of the sampled chunk (grounded, as it is
